@@ -1,0 +1,39 @@
+"""pybuildkit: parse, lint and build Dockerfiles into OCI images, without a daemon and without root.
+
+The public API is re-exported here lazily, so `import pybuildkit` stays light (no Lark, no zstandard)
+until a function is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "parse": "pybuildkit.api",
+    "parse_file": "pybuildkit.api",
+    "PyBuildKitError": "pybuildkit.errors",
+    "DockerfileError": "pybuildkit.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+if TYPE_CHECKING:
+    from pybuildkit.api import parse, parse_file
+    from pybuildkit.errors import DockerfileError, PyBuildKitError
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pybuildkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,5 @@
+import sys
+
+from pybuildkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Dockerfile text → lossless syntax tree (pure: touches no files but the grammar)."""
