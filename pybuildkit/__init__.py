@@ -19,7 +19,13 @@ _EXPORTS: dict[str, str] = {
     "DockerfileError": "pybuildkit.errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [
+    "DockerfileError",
+    "PyBuildKitError",
+    "__version__",
+    "parse",
+    "parse_file",
+]
 
 if TYPE_CHECKING:
     from pybuildkit.api import parse, parse_file

@@ -13,7 +13,20 @@ import traceback
 from collections.abc import Sequence
 
 # Order is the order of `pybuildkit --help`.
-COMMANDS: tuple[str, ...] = ("parse",)
+COMMANDS: tuple[str, ...] = (
+    "parse",
+    "context",
+    "images",
+    "inspect",
+    "save",
+    "rmi",
+    "prune",
+    "import_",
+    "pull",
+    "push",
+    "login",
+    "logout",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,136 @@
+"""`pybuildkit build`: build a Dockerfile into an image in the local store, and export it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from pybuildkit.cli._common import add_root_argument
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="build an image from a Dockerfile",
+        description="Build an image from a Dockerfile and a context directory, without a daemon.",
+    )
+    parser.add_argument("context", metavar="CONTEXT", help="the build context directory")
+    parser.add_argument("-f", "--file", metavar="FILE", help="the Dockerfile (default: CONTEXT/Dockerfile)")
+    parser.add_argument(
+        "-t", "--tag", action="append", default=[], metavar="NAME", help="name the image (repeatable)"
+    )
+    parser.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a build argument (repeatable)",
+    )
+    parser.add_argument("--target", metavar="STAGE", help="build this stage (and what it needs) only")
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=[],
+        metavar="type=TYPE,dest=PATH",
+        help="export the image: type=oci|oci-layout|docker|local|tar (repeatable)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="do not use the step cache")
+    parser.add_argument(
+        "--build-context",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a named context: DIR, oci-layout://DIR[:tag|@digest], docker-archive://FILE, docker-image://REF",
+    )
+    parser.add_argument(
+        "--compression",
+        default="gzip",
+        metavar="ALG[,level=N]",
+        help="layer compression: gzip (default) or zstd",
+    )
+    parser.add_argument(
+        "--progress",
+        default="auto",
+        choices=("auto", "plain", "tty", "quiet", "rawjson"),
+        help="how to show progress (default: tty on a terminal, else plain)",
+    )
+    parser.add_argument(
+        "--explain-cache",
+        action="store_true",
+        help="say, for each step that missed the cache, which input changed",
+    )
+    parser.add_argument("--platform", metavar="OS/ARCH", help="the target platform (default: this machine's)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan and key the steps and consult the cache, but run and store nothing",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the image digest")
+    add_root_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    from pybuildkit.errors import PyBuildKitError
+
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not key:
+            raise PyBuildKitError(f"{option} {value!r}: expected KEY=VALUE")
+        if not sep:
+            # `--build-arg NAME` takes the value from the environment, as docker build does.
+            env = os.environ.get(key)
+            if env is None:
+                if option == "--build-arg":
+                    continue
+                raise PyBuildKitError(f"{option} {value!r}: expected NAME=VALUE")
+            rest = env
+        out[key] = rest
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from pybuildkit.execute.progress import Renderer
+    from pybuildkit.execute.session import build
+
+    build_args = _pairs(args.build_arg, "--build-arg")
+    contexts = _pairs(args.build_context, "--build-context")
+    mode = "quiet" if args.quiet else args.progress
+    renderer = Renderer(mode, sys.stderr)
+    sde_text = build_args.get("SOURCE_DATE_EPOCH") or os.environ.get("SOURCE_DATE_EPOCH", "")
+    root = args.root or os.environ.get("PYBUILDKIT_ROOT") or None
+    try:
+        result = build(
+            args.context,
+            dockerfile=args.file,
+            tags=args.tag,
+            build_args=build_args,
+            target=args.target,
+            outputs=args.output,
+            no_cache=args.no_cache,
+            build_contexts=contexts,
+            root=root,
+            compression=args.compression,
+            progress=renderer,
+            source_date_epoch=int(sde_text) if sde_text.isdigit() else None,
+            platform=args.platform,
+            explain_cache=args.explain_cache,
+            dry_run=args.dry_run,
+        )
+    finally:
+        renderer.close()
+    if args.explain_cache and mode != "quiet":
+        for step in result.steps:
+            if not step.cached:
+                reasons = "; ".join(step.reasons) or "not cached"
+                print(f"cache miss: {step.label}: {reasons}", file=sys.stderr)
+    if args.dry_run:
+        for step in result.steps:
+            print(f"{'CACHED' if step.cached else 'RUN   '} {step.label}")
+        return 0
+    print(result.digest)
+    return 0

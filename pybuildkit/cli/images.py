@@ -1,0 +1,78 @@
+"""`pybuildkit images`: list the images in the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from pybuildkit.cli._common import add_root_argument, human_size, open_store
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "images", help="list images in the store", description="List images in the store."
+    )
+    add_root_argument(parser)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print image IDs only")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per image")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pybuildkit.errors import PyBuildKitError
+
+    store = open_store(args)
+    rows: list[dict[str, Any]] = []
+    for tagged in store.images():
+        repository, _, tag = tagged.name.rpartition(":")
+        try:
+            image = store.load(tagged.descriptor)
+        except PyBuildKitError as error:
+            rows.append({"name": tagged.name, "repository": repository, "tag": tag, "error": error.message})
+            continue
+        size = sum(layer.size for layer in image.layers) + image.manifest.config.size + image.descriptor.size
+        rows.append(
+            {
+                "name": tagged.name,
+                "repository": repository,
+                "tag": tag,
+                "id": image.id,
+                "digest": tagged.descriptor.digest,
+                "created": image.config.created,
+                "size": size,
+                "platform": str(image.config.platform),
+            }
+        )
+    out = sys.stdout
+    if args.json:
+        for row in rows:
+            out.write(json.dumps(row, sort_keys=True) + "\n")
+        return 0
+    if args.quiet:
+        seen: set[str] = set()
+        for row in rows:
+            short = str(row.get("id", "")).removeprefix("sha256:")[:12]
+            if short and short not in seen:
+                seen.add(short)
+                out.write(short + "\n")
+        return 0
+    table = [("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "PLATFORM", "SIZE")]
+    for row in rows:
+        table.append(
+            (
+                row["repository"],
+                row["tag"],
+                str(row.get("id", "<damaged>")).removeprefix("sha256:")[:12],
+                str(row.get("created", "")) or "-",
+                str(row.get("platform", "")),
+                human_size(int(row.get("size", 0))),
+            )
+        )
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        out.write(
+            "   ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() + "\n"
+        )
+    return 0

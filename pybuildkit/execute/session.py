@@ -1,0 +1,535 @@
+"""`build()`: options checked, store and context opened, the unchanged-rebuild short cut, the `Builder`
+run with the `LocalExecutor`, the image stored, tagged and exported.
+
+Order matters for "nothing half-written": every option is parsed before the store is touched, the image
+is tagged and exported only after every step succeeded, and the temp directory of the build is removed
+whatever happens.
+
+An unchanged rebuild is short-circuited: a successful build records, under a key made of the Dockerfile's
+bytes and every build option, the lstat of everything it read from the context (files, and the
+directories that were listed) and the image it made. The next build with the same key stats those paths
+and, when nothing changed, takes the recorded image without parsing the Dockerfile or reading a file (and
+without importing the parser). A file changed just before the build started (20 ms, or 2 s on a filesystem
+with whole-second timestamps) makes the record untrusted (it could change again without its stat showing
+it), so such builds record nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pybuildkit.errors import BuildError, ContextError, DockerfileError, PyBuildKitError
+from pybuildkit.execute.progress import ProgressEvent, Status
+from pybuildkit.execute.result import BuildResult, StepReport, rfc3339
+from pybuildkit.image.platform import host_platform
+from pybuildkit.image.spec import ImageConfig
+from pybuildkit.layers.compression import Compression
+from pybuildkit.layers.entries import LayerError
+
+if TYPE_CHECKING:
+    from pybuildkit.context import BuildContext
+    from pybuildkit.execute.local import LocalExecutor, NamedContext
+
+Progress = Callable[[ProgressEvent], None]
+
+FAST_VERSION = 1
+FINE_RACY_NS = 20_000_000
+COARSE_RACY_NS = 2_000_000_000
+
+
+@dataclass(slots=True, kw_only=True)
+class BuildSession:
+    context_dir: Path
+    dockerfile: str | os.PathLike[str] | None
+    tags: tuple[str, ...]
+    build_args: dict[str, str]
+    target: str | None
+    outputs: tuple[str, ...]
+    no_cache: bool
+    build_contexts: dict[str, str]
+    root: str | os.PathLike[str] | None
+    compression: str
+    progress: Progress | None
+    source_date_epoch: int | None
+    platform: str | None
+    explain_cache: bool
+    dry_run: bool = False
+    _vertex: int = field(default=0)
+
+    def emit(self, event: ProgressEvent) -> None:
+        if self.progress is not None:
+            self.progress(event)
+
+    # -- entry ------------------------------------------------------------------------------------------
+
+    def run(self) -> BuildResult:
+        from pybuildkit.output import OutputSpec
+        from pybuildkit.store import Store
+
+        context_root = Path(os.path.abspath(self.context_dir))
+        if not context_root.is_dir():
+            raise ContextError(
+                f"{self.context_dir}: build context is not a directory",
+                hint="pass the directory whose files the Dockerfile copies (often `.`)",
+            )
+        dockerfile = _find_dockerfile(context_root, self.dockerfile)
+        try:
+            data = dockerfile.read_bytes()
+        except OSError as error:
+            raise DockerfileError(
+                f"cannot read {dockerfile}: {error.strerror}", filename=str(dockerfile)
+            ) from None
+        sde = self.source_date_epoch
+        if sde is None and self.build_args.get("SOURCE_DATE_EPOCH", "").isdigit():
+            sde = int(self.build_args["SOURCE_DATE_EPOCH"])
+        try:
+            compression = Compression.parse(self.compression)
+        except LayerError as error:
+            raise BuildError(error.message, hint=error.hint) from None
+        specs = [OutputSpec.parse(text) for text in self.outputs]
+        platform = self.platform or str(host_platform())
+        store = Store(self.root)
+        fast_key = _hash(
+            {
+                "v": FAST_VERSION,
+                "context": str(context_root),
+                "dockerfile": os.path.abspath(dockerfile),
+                "text": hashlib.sha256(data).hexdigest(),
+                "args": sorted(self.build_args.items()),
+                "target": self.target or "",
+                "platform": platform,
+                "compression": self.compression,
+                "sde": sde,
+                "contexts": sorted(self.build_contexts.items()),
+            }
+        )
+        result = None if self.no_cache or self.dry_run else self._fast(store, fast_key)
+        if result is None:
+            result = self._full(store, context_root, dockerfile, data, sde, compression, platform, fast_key)
+        if not self.dry_run:
+            self._finish(store, result, specs, sde)
+        return result
+
+    def _finish(self, store: Any, result: BuildResult, specs: list[Any], sde: int | None) -> None:
+        from pybuildkit.output import export
+
+        number = self._vertex + 1
+        started = time.monotonic()
+        name = "exporting to image"
+        self.emit(ProgressEvent(vertex=number, name=name, status=Status.START))
+        for tag in result.tags:
+            if not (result.short_circuited and _tagged(store, tag, result.digest)):
+                store.tag(tag, result.descriptor)
+        for spec in specs:
+            if result.short_circuited and _layout_current(spec, result, store):
+                continue  # an unchanged rebuild into an up-to-date layout: nothing to write
+            export(store, result.descriptor, spec, names=result.tags, source_date_epoch=sde)
+        self.emit(
+            ProgressEvent(vertex=number, name=name, status=Status.DONE, duration=time.monotonic() - started)
+        )
+
+    # -- the short cut ----------------------------------------------------------------------------------
+
+    def _fast(self, store: Any, key: str) -> BuildResult | None:
+        record = store.cache_get("build:" + key)
+        if record is None or record.get("version") != FAST_VERSION:
+            return None
+        lstat = os.lstat
+        for path, expected in record.get("stats", ()):
+            try:
+                st = lstat(path)
+            except OSError:
+                if expected is None:
+                    continue
+                return None
+            if (
+                expected is None
+                or [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != expected
+            ):
+                return None
+        for ref, digest in (record.get("images") or {}).items():
+            try:
+                if store.resolve(ref).digest != digest:
+                    return None
+            except PyBuildKitError:
+                return None
+        try:
+            stored = store.load(str(record["digest"]))
+        except (PyBuildKitError, KeyError):
+            return None
+        steps = []
+        for vertex, label in record.get("vertices", ()):
+            self.emit(ProgressEvent(vertex=vertex, name=label, status=Status.START))
+            self.emit(ProgressEvent(vertex=vertex, name=label, status=Status.CACHED, duration=0.0))
+            self._vertex = max(self._vertex, vertex)
+        for item in record.get("steps", ()):
+            steps.append(
+                StepReport(
+                    stage=int(item[0]),
+                    index=int(item[1]),
+                    label=str(item[2]),
+                    key=str(item[3]),
+                    cached=True,
+                    layer=str(item[4]),
+                )
+            )
+        return BuildResult(
+            digest=stored.descriptor.digest,
+            descriptor=stored.descriptor,
+            manifest=stored.manifest,
+            config=stored.config,
+            tags=self.tags,
+            steps=tuple(steps),
+            short_circuited=True,
+        )
+
+    # -- the full build ---------------------------------------------------------------------------------
+
+    def _full(
+        self,
+        store: Any,
+        context_root: Path,
+        dockerfile: Path,
+        data: bytes,
+        sde: int | None,
+        compression: Compression,
+        platform: str,
+        fast_key: str,
+    ) -> BuildResult:
+        from pybuildkit.api import parse
+        from pybuildkit.context import BuildContext, ContextDigests
+        from pybuildkit.execute.builder import Builder
+        from pybuildkit.execute.executor import DryRunExecutor, Executor
+        from pybuildkit.execute.local import LocalExecutor
+        from pybuildkit.plan import load_program
+        from pybuildkit.plan.resolve import BaseImageConfig
+        from pybuildkit.plan.steps import build_steps
+
+        started_ns = time.time_ns()
+        filename = str(dockerfile)
+        display = os.path.relpath(dockerfile)
+        if display.startswith(".."):
+            display = filename
+        with store.lease():
+            work = Path(tempfile.mkdtemp(prefix="build-", dir=store.temp_dir))
+            try:
+                context = BuildContext.open(context_root, dockerfile=dockerfile)
+                digests = ContextDigests(context, cache_dir=store.root / "context-cache")
+                named = self._named(store)
+                executor = LocalExecutor(
+                    store,
+                    context,
+                    digests,
+                    compression=compression,
+                    source_date_epoch=sde,
+                    named=named,
+                    platform=platform,
+                    work=work,
+                )
+                executor.run_available = _run_available
+                self._vertex = 0
+                tree = parse(data.decode("utf-8", "surrogateescape"), filename=display)
+                configs: dict[str, ImageConfig | None] = {}
+
+                def image_config(name: str) -> ImageConfig | None:
+                    if name not in configs:
+                        try:
+                            configs[name] = executor.image(name).config
+                        except PyBuildKitError:
+                            configs[name] = None
+                    return configs[name]
+
+                def lookup(name: str, _platform: object) -> BaseImageConfig | None:
+                    config = image_config(name)
+                    if config is None:
+                        return None
+                    return BaseImageConfig(
+                        env=config.env,
+                        on_build=config.on_build,
+                        shell=config.shell,
+                        working_dir=config.working_dir,
+                        user=config.user,
+                    )
+
+                plan = load_program(
+                    tree,
+                    build_args=self.build_args,
+                    target=self.target,
+                    platform=self.platform,
+                    base_image=lookup,
+                )
+                executor.stage_names = tuple(s.name for s in plan.program.stages if s.name)
+                executor.stage_names_by_index = {s.index: s.name for s in plan.program.stages if s.name}
+                executor.proxy_env = plan.proxy_env
+                steps = build_steps(plan, image_config=image_config)
+                os_, _, rest = platform.partition("/")
+                arch, _, variant = rest.partition("/")
+                runner: Executor = DryRunExecutor(executor) if self.dry_run else executor
+                builder = Builder(
+                    steps,
+                    runner,
+                    no_cache=self.no_cache,
+                    explain_cache=self.explain_cache,
+                    progress=self.progress,
+                    options=(("compression", self.compression), ("source_date_epoch", str(sde))),
+                    slot=f"{context_root}\0{os.path.abspath(dockerfile)}\0{self.target or ''}",
+                    created=rfc3339(sde if sde is not None else int(time.time())),
+                    fixed_time=sde is not None,
+                    default_platform=(os_, arch, variant),
+                )
+                image, layers, reports = builder.run()
+                if self.dry_run:
+                    descriptor = runner.commit(image, layers)
+                    return BuildResult(
+                        digest=descriptor.digest,
+                        descriptor=descriptor,
+                        manifest=None,
+                        config=image,
+                        steps=reports,
+                    )
+                descriptor = executor.commit(image, layers)
+                digests.save()
+                self._vertex = builder.vertices.next - 1
+                stored = store.load(descriptor)
+                result = BuildResult(
+                    digest=descriptor.digest,
+                    descriptor=descriptor,
+                    manifest=stored.manifest,
+                    config=stored.config,
+                    tags=self.tags,
+                    steps=reports,
+                )
+                vertices = sorted(
+                    (number, label)
+                    for (stage, index), number in builder.vertices.numbers.items()
+                    for label in [_label(steps, stage, index)]
+                )
+                if not executor.volatile and not named_volatile(named):
+                    self._record(
+                        store,
+                        fast_key,
+                        context_root,
+                        dockerfile,
+                        context,
+                        executor,
+                        result,
+                        vertices,
+                        started_ns,
+                    )
+                return result
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+
+    def _named(self, store: Any) -> dict[str, NamedContext]:
+        from pybuildkit.execute.local import NamedContext
+        from pybuildkit.output import import_source
+
+        out: dict[str, NamedContext] = {}
+        for name, value in self.build_contexts.items():
+            if value.startswith(("oci-layout://", "docker-archive://", "oci-archive://")):
+                try:
+                    imported = import_source(store, value)
+                except PyBuildKitError as error:
+                    raise BuildError(
+                        f"--build-context {name}={value}: {error.message}", hint=error.hint
+                    ) from None
+                out[name] = NamedContext(name=name, image=imported.descriptor.digest)
+            elif value.startswith("docker-image://"):
+                out[name] = NamedContext(name=name, image=value.removeprefix("docker-image://"))
+            elif "://" in value:
+                raise BuildError(
+                    f"--build-context {name}={value}: unsupported source",
+                    hint="use a directory, oci-layout://DIR[:tag|@digest], docker-archive://FILE or docker-image://REF",
+                )
+            else:
+                directory = Path(value)
+                if not directory.is_dir():
+                    raise BuildError(f"--build-context {name}={value}: not a directory")
+                out[name] = NamedContext(name=name, directory=directory.resolve())
+        return out
+
+    def _record(
+        self,
+        store: Any,
+        key: str,
+        context_root: Path,
+        dockerfile: Path,
+        context: BuildContext,
+        executor: LocalExecutor,
+        result: BuildResult,
+        vertices: list[tuple[int, str]],
+        started_ns: int,
+    ) -> None:
+        paths = {"", *executor.read_paths}
+        stats: list[list[Any]] = []
+        root = str(context_root)
+        for rel in sorted(paths):
+            path = os.path.join(root, rel) if rel else root
+            stats.append([path, _stat_tuple(path)])
+        extra = [
+            os.path.abspath(dockerfile),
+            os.path.join(root, ".dockerignore"),
+            os.path.abspath(f"{dockerfile}.dockerignore"),
+        ]
+        for path in extra:
+            stats.append([path, _stat_tuple(path)])
+        for _, value in stats:
+            # Changed too close to the build: the stat could hide a later change (same rule as the
+            # context's digest cache: whole-second ctimes mean a coarse filesystem, so a wider margin).
+            margin = COARSE_RACY_NS if value is not None and value[3] % 1_000_000_000 == 0 else FINE_RACY_NS
+            if value is not None and max(value[2], value[3]) + margin >= started_ns:
+                return
+        record = {
+            "version": FAST_VERSION,
+            "stats": stats,
+            "images": dict(executor.images_used),
+            "digest": result.digest,
+            "vertices": vertices,
+            "steps": [[s.stage, s.index, s.label, s.key, s.layer] for s in result.steps],
+        }
+        with contextlib.suppress(PyBuildKitError, OSError):
+            store.cache_put("build:" + key, record, blobs=[result.digest])
+
+
+def _tagged(store: Any, tag: str, digest: str) -> bool:
+    try:
+        return bool(store.resolve(tag).digest == digest)
+    except PyBuildKitError:
+        return False
+
+
+def _layout_current(spec: Any, result: BuildResult, store: Any) -> bool:
+    """Whether an OCI layout already holds this image under every tag (and its blobs)."""
+    from pybuildkit.output import OutputKind
+
+    if spec.kind is not OutputKind.OCI_LAYOUT or not result.tags:
+        return False
+    dest = Path(spec.dest)
+    try:
+        index = json.loads((dest / "index.json").read_bytes())
+    except (OSError, ValueError):
+        return False
+    found: dict[str, str] = {}
+    for item in index.get("manifests") or ():
+        name = (item.get("annotations") or {}).get("io.containerd.image.name")
+        if isinstance(name, str):
+            found[name] = str(item.get("digest"))
+    from pybuildkit.image.reference import Reference
+
+    for tag in result.tags:
+        try:
+            full = str(Reference.parse(tag))
+        except PyBuildKitError:
+            return False
+        if found.get(full) != result.digest:
+            return False
+    blobs = dest / "blobs" / "sha256"
+    wanted = [result.digest, *(layer.digest for layer in (result.manifest.layers if result.manifest else ()))]
+    if result.manifest is not None:
+        wanted.append(result.manifest.config.digest)
+    return all((blobs / d.split(":", 1)[1]).is_file() for d in wanted)
+
+
+def named_volatile(named: Mapping[str, NamedContext]) -> bool:
+    return any(item.directory is not None for item in named.values())
+
+
+def _label(steps: Any, stage: int, index: int) -> str:
+    found = steps.stage(stage)
+    return str(found.from_label if index < 0 else found.steps[index].label)
+
+
+def _run_available() -> str | None:
+    try:
+        import pybuildkit.execute.sandbox as sandbox
+    except ImportError:
+        return "RUN needs the sandbox, which is not available in this installation"
+    return None if hasattr(sandbox, "run") else "RUN needs the sandbox"
+
+
+def _hash(value: object) -> str:
+    data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _find_dockerfile(context: Path, dockerfile: str | os.PathLike[str] | None) -> Path:
+    if dockerfile is not None:
+        path = Path(dockerfile)
+        if not path.is_file():
+            raise DockerfileError(f"cannot read {path}: no such file", filename=str(path))
+        return path
+    for name in ("Dockerfile", "dockerfile"):
+        candidate = context / name
+        if candidate.is_file():
+            return candidate
+    raise DockerfileError(
+        f"no Dockerfile in {context}", filename="Dockerfile", hint="write one, or name it with -f FILE"
+    )
+
+
+def _stat_tuple(path: str) -> list[int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def build(
+    context_dir: str | os.PathLike[str],
+    *,
+    dockerfile: str | os.PathLike[str] | None = None,
+    tags: Sequence[str] = (),
+    build_args: Mapping[str, str] | None = None,
+    target: str | None = None,
+    outputs: Sequence[str] = (),
+    no_cache: bool = False,
+    build_contexts: Mapping[str, str] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    compression: str = "gzip",
+    progress: Progress | None = None,
+    source_date_epoch: int | None = None,
+    platform: str | None = None,
+    explain_cache: bool = False,
+    dry_run: bool = False,
+) -> BuildResult:
+    """Build the Dockerfile in `context_dir` (or `dockerfile`) into an image in the local store.
+
+    `tags` name it in the store (`-t`), `outputs` export it (`type=oci-layout,dest=DIR`, `type=oci|docker|tar,
+    dest=FILE`, `type=local,dest=DIR`), `build_contexts` are buildx's named contexts (`NAME: DIR |
+    oci-layout://DIR[:tag|@digest] | docker-archive://FILE | docker-image://REF`). `progress` receives
+    `ProgressEvent`s. Raises a `DockerfileError` (with the Dockerfile line) on bad input; nothing is tagged
+    or exported then. With `dry_run`, the steps are planned and keyed and the cache is consulted, but
+    nothing runs or is stored: the reports say which steps a build would run.
+    """
+    session = BuildSession(
+        context_dir=Path(context_dir),
+        dockerfile=dockerfile,
+        tags=tuple(tags),
+        build_args=dict(build_args or {}),
+        target=target,
+        outputs=tuple(outputs),
+        no_cache=no_cache,
+        build_contexts=dict(build_contexts or {}),
+        root=root,
+        compression=compression,
+        progress=progress,
+        source_date_epoch=source_date_epoch,
+        platform=platform,
+        explain_cache=explain_cache,
+        dry_run=dry_run,
+    )
+    return session.run()
+
+
+__all__ = ["BuildResult", "BuildSession", "StepReport", "build"]

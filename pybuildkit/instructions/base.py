@@ -1,0 +1,134 @@
+"""What every typed instruction shares: the node it came from, its span, and small helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pybuildkit.errors import InstructionError
+from pybuildkit.source import Span
+from pybuildkit.syntax.heredoc import HeredocError, HeredocMarker, chomp_heredoc_content, parse_heredoc
+from pybuildkit.syntax.nodes import InstructionNode
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstructionBase:
+    """Fields of every instruction: where it was written and the syntax node it was made from."""
+
+    span: Span
+    node: InstructionNode = field(repr=False, compare=False)
+
+    @property
+    def keyword(self) -> str:
+        """The instruction word as written (`Copy`)."""
+        return self.node.keyword
+
+    @property
+    def code(self) -> str:
+        """BuildKit's `String()`: the logical line, trimmed (continuations joined)."""
+        return self.node.original.strip()
+
+    @property
+    def comments(self) -> tuple[str, ...]:
+        """The comment lines directly above, without `#` (BuildKit's `PrevComment`)."""
+        return tuple(comment_text(c) for c in self.node.comments)
+
+
+def comment_text(line: str) -> str:
+    text = line.strip()
+    return text[1:].strip() if text.startswith("#") else text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyValue:
+    """One ENV or LABEL pair; `legacy` for the `ENV key value` form (no `=`)."""
+
+    key: str
+    value: str
+    legacy: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InlineFile:
+    """A here-document body given to a RUN (not chomped yet: `chomp` records `<<-`)."""
+
+    name: str
+    data: str
+    chomp: bool
+    expand: bool = True
+    file_descriptor: int = 0
+
+
+def go_quote(text: str) -> str:
+    """Go's `%q` for the strings that appear in BuildKit's messages."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append(
+                {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[
+                    ch
+                ]
+            )
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def json_args(args: tuple[str, ...], json: bool) -> tuple[str, ...]:
+    """BuildKit's `handleJSONArgs`: exec form as is; shell form joined into one string."""
+    if not args:
+        return ()
+    return args if json else (" ".join(args),)
+
+
+def chomp_heredoc(content: str) -> str:
+    """Remove leading tabs from every line (the `<<-` form)."""
+    return chomp_heredoc_content(content)
+
+
+def heredoc_marker(word: str) -> HeredocMarker | None:
+    """The here-document a word opens (`<<EOF`, `<<-"EOF"`, `3<<EOF`), or None (BuildKit `MustParseHeredoc`)."""
+    try:
+        return parse_heredoc(word)
+    except HeredocError:
+        return None
+
+
+def is_heredoc_word(word: str) -> bool:
+    return heredoc_marker(word) is not None
+
+
+def err_at_least_one(command: str) -> InstructionError:
+    return InstructionError(f"{command} requires at least one argument")
+
+
+def err_exactly_one(command: str) -> InstructionError:
+    return InstructionError(f"{command} requires exactly one argument")
+
+
+def err_no_destination(command: str) -> InstructionError:
+    return InstructionError(
+        f"{command} requires at least two arguments, but only one was provided. Destination could not be determined"
+    )
+
+
+def doc_comment(comments: tuple[str, ...], name: str) -> str:
+    """BuildKit's `getDocComment`: the first comment line that starts with `name `, with the name removed."""
+    if not name:
+        return ""
+    for line in comments:
+        if line.startswith(name + " "):
+            return line[len(name) + 1 :]
+    return ""

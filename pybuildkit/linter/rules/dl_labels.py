@@ -1,0 +1,223 @@
+"""hadolint's label rules: DL3048 (label keys) always; DL3049-DL3058 check the `label-schema` of the
+configuration (`{name: text|url|spdx|rfc3339|semver|hash|email}`) and say nothing without one.
+Values are read after quote removal, as hadolint reads them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from pybuildkit.linter.analysis import Analysis, env_pairs
+from pybuildkit.linter.model import Hit, Severity
+from pybuildkit.linter.registry import rule
+from pybuildkit.linter.rules._util import flag, hit
+from pybuildkit.linter.shellwords import expand
+from pybuildkit.syntax.nodes import InstructionNode, Keyword
+
+_KEY_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz.-_/")
+_SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
+# An SPDX license identifier's shape (the list itself is not shipped): letters, digits, `.`, `-`, `+`.
+_SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
+_HASH = re.compile(r"^(?:[0-9a-f]{7}|[0-9a-f]{40})$")
+
+
+def labels(analysis: Analysis, node: InstructionNode) -> list[tuple[str, str]]:
+    """(key, value) pairs of a LABEL, quotes removed."""
+    env = analysis.scope(node).values
+    return [
+        (expand(key, env, analysis.escape).value, expand(value, env, analysis.escape).value)
+        for key, value, _ in env_pairs(node)
+    ]
+
+
+def _bad_key(key: str) -> bool:
+    return (
+        key[:1] not in "abcdefghijklmnopqrstuvwxyz"
+        or key[-1:] not in "abcdefghijklmnopqrstuvwxyz0123456789"
+        or key[:1] == ""
+        or any(c not in _KEY_CHARS for c in key)
+        or key.startswith(("com.docker.", "io.docker.", "org.dockerproject."))
+        or ".." in key
+        or "--" in key
+    )
+
+
+@rule(
+    id="DL3048",
+    severity=Severity.STYLE,
+    summary="Invalid label key",
+    bad='FROM debian:12.7\nLABEL Maintainer="jane"\n',
+    good='FROM debian:12.7\nLABEL org.opencontainers.image.authors="jane"\n',
+)
+def dl3048(analysis: Analysis) -> Iterator[Hit]:
+    for node in analysis.nodes(Keyword.LABEL):
+        if any(_bad_key(key) for key, _ in labels(analysis, node)):
+            yield hit(node, "Invalid label key.")
+
+
+def _schema(analysis: Analysis) -> dict[str, str]:
+    return dict(analysis.config.label_schema)
+
+
+@rule(
+    id="DL3049",
+    severity=Severity.INFO,
+    summary="Label `<label>` is missing",
+    bad="# config: label-schema: {maintainer: text}\nFROM debian:12.7\n",
+    good='# config: label-schema: {maintainer: text}\nFROM debian:12.7\nLABEL maintainer="jane"\n',
+    needs="label-schema",
+)
+def dl3049(analysis: Analysis) -> Iterator[Hit]:
+    schema = _schema(analysis)
+    if not schema:
+        return
+    copied_from = {flag(n, "from") for n in analysis.nodes(Keyword.COPY)} - {None}
+    for label in schema:
+        has: dict[int, bool] = {}
+        for stage in analysis.stages:
+            inherited = stage.parent is not None and has.get(stage.parent, False)
+            own = any(
+                n.kind is Keyword.LABEL and label in dict(labels(analysis, n)) for n in stage.instructions
+            )
+            has[stage.index] = inherited or own
+            # A stage only copied from is not an image anyone runs: hadolint stays quiet about it.
+            if not has[stage.index] and not (stage.name is not None and stage.name in copied_from):
+                yield hit(stage.node, f"Label `{label}` is missing.")
+
+
+@rule(
+    id="DL3050",
+    severity=Severity.INFO,
+    summary="Superfluous label(s) present",
+    bad='# config: label-schema: {maintainer: text}, strict-labels: true\nFROM debian:12.7\nLABEL other="x"\n',
+    good='# config: label-schema: {maintainer: text}, strict-labels: true\nFROM debian:12.7\nLABEL maintainer="jane"\n',
+    needs="label-schema",
+)
+def dl3050(analysis: Analysis) -> Iterator[Hit]:
+    schema = _schema(analysis)
+    if not analysis.config.strict_labels:
+        return
+    for node in analysis.nodes(Keyword.LABEL):
+        if any(key not in schema for key, _ in labels(analysis, node)):
+            yield hit(node, "Superfluous label(s) present.")
+
+
+def _typed(analysis: Analysis, kind: str | None, bad: Callable[[str], bool], message: str) -> Iterator[Hit]:
+    schema = _schema(analysis)
+    wanted = [name for name, t in schema.items() if kind is None or t == kind]
+    for node in analysis.nodes(Keyword.LABEL):
+        pairs = labels(analysis, node)
+        for name in wanted:
+            if any(key == name and bad(value) for key, value in pairs):
+                yield hit(node, message.format(label=name))
+
+
+@rule(
+    id="DL3051",
+    severity=Severity.WARNING,
+    summary="Label `<label>` is empty",
+    bad='# config: label-schema: {maintainer: text}\nFROM debian:12.7\nLABEL maintainer=""\n',
+    good='# config: label-schema: {maintainer: text}\nFROM debian:12.7\nLABEL maintainer="jane"\n',
+    needs="label-schema",
+)
+def dl3051(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(analysis, None, lambda v: v == "", "label `{label}` is empty.")
+
+
+@rule(
+    id="DL3052",
+    severity=Severity.WARNING,
+    summary="Label `<label>` is not a valid URL",
+    bad='# config: label-schema: {documentation: url}\nFROM debian:12.7\nLABEL documentation="see the wiki"\n',
+    good='# config: label-schema: {documentation: url}\nFROM debian:12.7\nLABEL documentation="https://example.com/docs"\n',
+    needs="label-schema",
+)
+def dl3052(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(analysis, "url", lambda v: not _URI.match(v), "Label `{label}` is not a valid URL.")
+
+
+@rule(
+    id="DL3053",
+    severity=Severity.WARNING,
+    summary="Label `<label>` is not a valid time format - must conform to RFC3339",
+    bad='# config: label-schema: {created: rfc3339}\nFROM debian:12.7\nLABEL created="yesterday"\n',
+    good='# config: label-schema: {created: rfc3339}\nFROM debian:12.7\nLABEL created="2024-11-28T09:30:00Z"\n',
+    needs="label-schema",
+)
+def dl3053(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(
+        analysis,
+        "rfc3339",
+        lambda v: not _RFC3339.match(v),
+        "Label `{label}` is not a valid time format - must conform to RFC3339.",
+    )
+
+
+@rule(
+    id="DL3054",
+    severity=Severity.WARNING,
+    summary="Label `<label>` is not a valid SPDX identifier",
+    bad='# config: label-schema: {license: spdx}\nFROM debian:12.7\nLABEL license="Apache License 2"\n',
+    good='# config: label-schema: {license: spdx}\nFROM debian:12.7\nLABEL license="Apache-2.0"\n',
+    needs="label-schema",
+)
+def dl3054(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(
+        analysis, "spdx", lambda v: not _SPDX.match(v), "Label `{label}` is not a valid SPDX identifier."
+    )
+
+
+@rule(
+    id="DL3055",
+    severity=Severity.WARNING,
+    summary="Label `<label>` is not a valid git hash",
+    bad='# config: label-schema: {git-revision: hash}\nFROM debian:12.7\nLABEL git-revision="main"\n',
+    good='# config: label-schema: {git-revision: hash}\nFROM debian:12.7\nLABEL git-revision="01b3577"\n',
+    needs="label-schema",
+)
+def dl3055(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(
+        analysis, "hash", lambda v: not _HASH.match(v), "Label `{label}` is not a valid git hash."
+    )
+
+
+@rule(
+    id="DL3056",
+    severity=Severity.WARNING,
+    summary="Label `<label>` does not conform to semantic versioning",
+    bad='# config: label-schema: {version: semver}\nFROM debian:12.7\nLABEL version="v1"\n',
+    good='# config: label-schema: {version: semver}\nFROM debian:12.7\nLABEL version="1.4.2"\n',
+    needs="label-schema",
+)
+def dl3056(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(
+        analysis,
+        "semver",
+        lambda v: not _SEMVER.match(v),
+        "Label `{label}` does not conform to semantic versioning.",
+    )
+
+
+@rule(
+    id="DL3058",
+    severity=Severity.WARNING,
+    summary="Label `<label>` is not a valid email format - must conform to RFC5322",
+    bad='# config: label-schema: {maintainer: email}\nFROM debian:12.7\nLABEL maintainer="jane at example"\n',
+    good='# config: label-schema: {maintainer: email}\nFROM debian:12.7\nLABEL maintainer="jane@example.com"\n',
+    needs="label-schema",
+)
+def dl3058(analysis: Analysis) -> Iterator[Hit]:
+    yield from _typed(
+        analysis,
+        "email",
+        lambda v: not _EMAIL.match(v),
+        "Label `{label}` is not a valid email format - must conform to RFC5322.",
+    )

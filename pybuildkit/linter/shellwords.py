@@ -1,0 +1,124 @@
+"""The linter's view of shell text, built on `pybuildkit.shell` (BuildKit's word rules): variable
+expansion that reports the names it used, and RUN scripts cut into simple commands of words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pybuildkit.shell import ShellExpansionError, split_command
+from pybuildkit.shell import expand as _expand
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Expansion:
+    value: str
+    matched: frozenset[str]
+    unmatched: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """One simple command: its words with quotes removed, leading `X=1` assignments dropped."""
+
+    words: tuple[str, ...]
+    piped: bool = False  # its output goes into a pipe (`a | b`: a is piped)
+
+    @property
+    def name(self) -> str:
+        if not self.words:
+            return ""
+        return self.words[0].rsplit("/", 1)[-1]
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        return self.words[1:]
+
+    def has_any(self, *flags: str) -> bool:
+        return any(f in self.words for f in flags)
+
+    def flag_values(self, *names: str) -> Iterator[str]:
+        """Values given to options: `--opt=v`, `--opt v`."""
+        words = self.words
+        for i, word in enumerate(words):
+            for name in names:
+                if word == name and i + 1 < len(words):
+                    yield words[i + 1]
+                elif word.startswith(name + "="):
+                    yield word[len(name) + 1 :]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Script:
+    commands: tuple[Command, ...]
+    has_pipe: bool
+
+
+def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
+    """Expand `word` against `env`, reporting which names were set and which were not.
+
+    A word BuildKit would reject (bad substitution) is the build's error to report; here it reads as
+    written, with no names."""
+    try:
+        result = _expand(word, env, escape)
+    except ShellExpansionError:
+        return Expansion(value=word, matched=frozenset(), unmatched=frozenset())
+    return Expansion(value=result.value, matched=result.matched, unmatched=result.unmatched)
+
+
+@lru_cache(maxsize=4096)
+def split_script(text: str) -> Script:
+    """Cut shell text into simple commands (`pybuildkit.shell.split_command`; it never fails)."""
+    commands: list[Command] = []
+    has_pipe = False
+    for command in split_command(text):
+        piped = command.separator in ("|", "|&")
+        has_pipe = has_pipe or piped
+        words = tuple(w.text for w in command.argv)
+        if words:
+            commands.append(Command(words=words, piped=piped))
+        # Commands inside `$(...)` and backquotes run too (ShellCheck, hence hadolint, sees them).
+        for word in command.words:
+            if word.expands:
+                for inner in substitutions(word.raw):
+                    nested = split_script(inner)
+                    commands.extend(nested.commands)
+                    has_pipe = has_pipe or nested.has_pipe
+    return Script(commands=tuple(commands), has_pipe=has_pipe)
+
+
+def substitutions(raw: str) -> list[str]:
+    """The texts of the command substitutions (`$(...)`, backquotes) in a word as written."""
+    found: list[str] = []
+    index = 0
+    while index < len(raw):
+        ch = raw[index]
+        if ch == "\\":
+            index += 2
+            continue
+        if raw.startswith("$((", index):
+            index += 3
+            continue
+        if raw.startswith("$(", index):
+            depth = 1
+            start = index + 2
+            index = start
+            while index < len(raw) and depth:
+                if raw[index] == "\\":
+                    index += 1
+                elif raw[index] == "(":
+                    depth += 1
+                elif raw[index] == ")":
+                    depth -= 1
+                index += 1
+            found.append(raw[start : index - 1 if depth == 0 else index])
+            continue
+        if ch == "`":
+            end = raw.find("`", index + 1)
+            end = len(raw) if end < 0 else end
+            found.append(raw[index + 1 : end])
+            index = end + 1
+            continue
+        index += 1
+    return found

@@ -1,0 +1,306 @@
+"""Exporters: an image from the store to an OCI layout or archive, a docker-archive, or its root filesystem.
+
+`--output` takes BuildKit's syntax: `type=oci-layout,dest=DIR`, `type=oci,dest=FILE.tar`,
+`type=docker,dest=FILE.tar`, `type=local,dest=DIR`, `type=tar,dest=FILE` (or a bare `DIR`, meaning local).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pybuildkit.errors import PyBuildKitError
+from pybuildkit.image import mediatypes
+from pybuildkit.image.digest import canonical_json
+from pybuildkit.image.reference import InvalidReferenceError, Reference
+from pybuildkit.image.spec import REF_NAME_ANNOTATION, Descriptor, Index
+from pybuildkit.layers.compression import UNCOMPRESSED
+from pybuildkit.layers.entries import Entry, EntryKind, tree_entries
+from pybuildkit.layers.reader import ApplyResult, apply_layer
+from pybuildkit.layers.writer import HashingFileSink, write_layer
+from pybuildkit.output.archive import TarBuilder, atomic_output, copy_blob, reachable
+from pybuildkit.store.files import atomic_write
+from pybuildkit.store.store import Store, StoredImage
+
+IMAGE_NAME_ANNOTATION = "io.containerd.image.name"
+OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
+
+
+class OutputError(PyBuildKitError):
+    """An `--output` that cannot be parsed or written."""
+
+
+class OutputKind(enum.Enum):
+    OCI_LAYOUT = "oci-layout"
+    OCI = "oci"
+    DOCKER = "docker"
+    LOCAL = "local"
+    TAR = "tar"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutputSpec:
+    kind: OutputKind
+    dest: str
+    options: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> OutputSpec:
+        """`type=KIND,dest=PATH[,key=value...]`; a bare path is `type=local,dest=PATH`; `-` is a tar on stdout."""
+        if "=" not in text:
+            if text == "-":
+                return cls(kind=OutputKind.TAR, dest="-")
+            return cls(kind=OutputKind.LOCAL, dest=text)
+        fields: dict[str, str] = {}
+        for part in text.split(","):
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise OutputError(
+                    f"bad --output field {part!r}", hint="write key=value pairs separated by commas"
+                )
+            fields[key.strip()] = value.strip()
+        kind_text = fields.pop("type", "")
+        try:
+            kind = OutputKind(kind_text)
+        except ValueError:
+            known = ", ".join(item.value for item in OutputKind)
+            raise OutputError(f"unknown output type {kind_text!r}", hint=f"use one of {known}") from None
+        dest = fields.pop("dest", "")
+        if not dest:
+            raise OutputError(f"--output type={kind.value} needs dest=PATH")
+        return cls(kind=kind, dest=dest, options=tuple(sorted(fields.items())))
+
+
+def export(
+    store: Store,
+    image: Descriptor,
+    spec: OutputSpec,
+    *,
+    names: Sequence[str] = (),
+    source_date_epoch: int | None = None,
+) -> tuple[str, ...]:
+    """Write the stored image (manifest or index descriptor) as `spec` says; `names` are its tags.
+
+    Returns warnings: what a `local` or `tar` output could not reproduce (owners and device nodes when not
+    running as root)."""
+    name_option = dict(spec.options).get("name")
+    all_names = tuple(names) + ((name_option,) if name_option else ())
+    match spec.kind:
+        case OutputKind.OCI_LAYOUT:
+            export_oci_layout(store, image, Path(spec.dest), names=all_names)
+        case OutputKind.OCI:
+            export_oci_archive(store, image, spec.dest, names=all_names, mtime=source_date_epoch or 0)
+        case OutputKind.DOCKER:
+            export_docker_archive(store, image, spec.dest, names=all_names, mtime=source_date_epoch or 0)
+        case OutputKind.LOCAL:
+            return tuple(export_rootfs(store, image, Path(spec.dest)).warnings)
+        case OutputKind.TAR:
+            return export_rootfs_tar(store, image, spec.dest, source_date_epoch=source_date_epoch)
+    return ()
+
+
+def _parse_name(name: str) -> Reference | None:
+    try:
+        return Reference.parse(name)
+    except InvalidReferenceError:
+        return None
+
+
+def _index_entries(image: Descriptor, names: Sequence[str]) -> list[Descriptor]:
+    """One index entry per name, annotated as BuildKit does (ref.name = the tag, image.name = the full name)."""
+    refs = [ref for ref in (_parse_name(name) for name in names) if ref is not None]
+    if not refs:
+        return [image]
+    out = []
+    for ref in refs:
+        annotations = {
+            IMAGE_NAME_ANNOTATION: str(ref),
+            REF_NAME_ANNOTATION: ref.tag or ref.digest or "latest",
+        }
+        out.append(
+            Descriptor(
+                media_type=image.media_type,
+                digest=image.digest,
+                size=image.size,
+                platform=image.platform,
+                annotations=tuple(sorted(annotations.items())),
+            )
+        )
+    return out
+
+
+def export_oci_layout(store: Store, image: Descriptor, dest: Path, *, names: Sequence[str] = ()) -> None:
+    """An OCI image layout directory; an existing layout keeps its other images (same tags are replaced)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for item in reachable(store, image):
+        copy_blob(store, item, dest)
+    entries = _index_entries(image, names)
+    index_path = dest / "index.json"
+    existing: tuple[Descriptor, ...] = ()
+    if index_path.is_file():
+        try:
+            existing = Index.from_json(json.loads(index_path.read_bytes())).manifests
+        except (ValueError, PyBuildKitError):
+            existing = ()
+    new_refs = {item.annotation(REF_NAME_ANNOTATION) for item in entries}
+    kept = tuple(
+        item
+        for item in existing
+        if item.annotation(REF_NAME_ANNOTATION) not in new_refs
+        and not (item.annotation(REF_NAME_ANNOTATION) is None and item.digest == image.digest)
+    )
+    index = Index(manifests=(*kept, *entries))
+    atomic_write(dest / "oci-layout", OCI_LAYOUT)
+    atomic_write(index_path, index.to_bytes())
+
+
+def export_oci_archive(
+    store: Store,
+    image: Descriptor,
+    dest: str | os.PathLike[str],
+    *,
+    names: Sequence[str] = (),
+    mtime: int = 0,
+) -> None:
+    """An OCI layout as one tar file (`skopeo inspect oci-archive:FILE`)."""
+    with atomic_output(dest) as out, TarBuilder(out, mtime=mtime) as tar:
+        tar.add_bytes("oci-layout", OCI_LAYOUT)
+        _add_blobs(store, tar, image)
+        tar.add_bytes("index.json", Index(manifests=tuple(_index_entries(image, names))).to_bytes())
+
+
+def export_docker_archive(
+    store: Store,
+    image: Descriptor,
+    dest: str | os.PathLike[str],
+    *,
+    names: Sequence[str] = (),
+    mtime: int = 0,
+) -> None:
+    """A docker-archive (`docker load`): `manifest.json` naming the config and layers, plus, as Docker 25 writes
+    it, an OCI layout of the same blobs."""
+    loaded = store.load(image)
+    with atomic_output(dest) as out, TarBuilder(out, mtime=mtime) as tar:
+        tar.add_bytes("oci-layout", OCI_LAYOUT)
+        _add_blobs(store, tar, loaded.descriptor)
+        repo_tags = []
+        for name in names:
+            ref = _parse_name(name)
+            if ref is not None and ref.tag is not None:
+                repo_tags.append(f"{ref.familiar_name}:{ref.tag}")
+        manifest = [
+            {
+                "Config": _blob_name(loaded.manifest.config.digest),
+                "RepoTags": repo_tags or None,
+                "Layers": [_blob_name(layer.digest) for layer in loaded.manifest.layers],
+            }
+        ]
+        tar.add_bytes("manifest.json", canonical_json(manifest))
+        tar.add_bytes(
+            "index.json", Index(manifests=tuple(_index_entries(loaded.descriptor, names))).to_bytes()
+        )
+
+
+def _blob_name(digest: str) -> str:
+    return "blobs/sha256/" + digest.split(":", 1)[1]
+
+
+def _add_blobs(store: Store, tar: TarBuilder, image: Descriptor) -> None:
+    tar.directory("blobs/sha256")
+    for item in sorted(reachable(store, image), key=lambda entry: entry.digest):
+        with store.open_blob(item.digest, size=item.size) as blob:
+            tar.add_stream(_blob_name(item.digest), blob, item.size)
+
+
+def export_rootfs(
+    store: Store, image: Descriptor, dest: Path, *, metadata: dict[str, tarfile.TarInfo] | None = None
+) -> ApplyResult:
+    """The image's final filesystem in `dest` (layers applied in order, whiteouts honoured); `metadata` collects
+    each final path's tar header (see `apply_layer`)."""
+    loaded = store.load(image)
+    result = ApplyResult()
+    dest.mkdir(parents=True, exist_ok=True)
+    for layer in loaded.manifest.layers:
+        if layer.media_type not in mediatypes.LAYERS:
+            continue
+        with store.open_blob(layer.digest, size=layer.size) as blob:
+            step = apply_layer(blob, dest, metadata=metadata)
+        result.written += step.written
+        result.removed += step.removed
+        result.warnings.extend(step.warnings)
+    return result
+
+
+def export_rootfs_tar(
+    store: Store, image: Descriptor, dest: str | os.PathLike[str], *, source_date_epoch: int | None = None
+) -> tuple[str, ...]:
+    """The image's final filesystem as one uncompressed, deterministic tar (made by applying the layers in a
+    scratch directory beside `dest`; returns what that could not reproduce, see `export_rootfs`)."""
+    parent = Path(dest).parent if os.fspath(dest) != "-" else Path(tempfile.gettempdir())
+    parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".pybuildkit-rootfs-", dir=parent))
+    try:
+        # The scratch copy holds the contents; the layers' own headers hold the owners, modes and device nodes
+        # (which a user without root cannot reproduce on disk), so the tar is written from both.
+        metadata: dict[str, tarfile.TarInfo] = {}
+        warnings = tuple(export_rootfs(store, image, scratch, metadata=metadata).warnings)
+        with atomic_output(dest) as out:
+            write_layer(
+                _with_layer_metadata(scratch, metadata),
+                HashingFileSink(out),
+                compression=UNCOMPRESSED,
+                source_date_epoch=source_date_epoch,
+            )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return warnings
+
+
+def _with_layer_metadata(root: Path, metadata: dict[str, tarfile.TarInfo]) -> Iterator[Entry]:
+    seen: set[str] = set()
+    for entry in tree_entries(root):
+        seen.add(entry.path)
+        info = metadata.get(entry.path)
+        if info is None:
+            # A parent directory no layer listed (the unpacker made it): root-owned, as Docker makes them.
+            yield replace(entry, uid=0, gid=0)
+            continue
+        xattrs = tuple(
+            (key.removeprefix("SCHILY.xattr."), value.encode("utf-8", "surrogateescape"))
+            for key, value in sorted(info.pax_headers.items())
+            if key.startswith("SCHILY.xattr.")
+        )
+        yield replace(
+            entry,
+            uid=info.uid,
+            gid=info.gid,
+            mode=entry.mode if info.issym() else info.mode & 0o7777,
+            mtime=int(info.mtime),
+            xattrs=xattrs or entry.xattrs,
+        )
+    for path, info in sorted(metadata.items()):
+        if path not in seen and (info.ischr() or info.isblk()):
+            yield Entry(
+                path=path,
+                kind=EntryKind.CHAR_DEVICE if info.ischr() else EntryKind.BLOCK_DEVICE,
+                mode=info.mode & 0o7777,
+                uid=info.uid,
+                gid=info.gid,
+                mtime=int(info.mtime),
+                devmajor=info.devmajor,
+                devminor=info.devminor,
+            )
+
+
+def export_stored(
+    store: Store, image: StoredImage, spec: OutputSpec, *, names: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """`export` for an image already loaded from the store."""
+    return export(store, image.index or image.descriptor, spec, names=names)

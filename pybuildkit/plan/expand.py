@@ -1,0 +1,134 @@
+"""Which fields of which instruction are expanded, in one table (BuildKit's `Expand`/`ExpandRaw` methods
+and `dispatchExpose`), returning new instructions.
+
+* ENV, LABEL: keys and values.  * COPY: --chown, --chmod, sources, destination; heredoc bodies whose
+  delimiter was not quoted (raw: quotes kept).  * ADD: the same plus --checksum.  * WORKDIR, USER,
+  STOPSIGNAL, VOLUME: their values.  * RUN: the `--mount` values (the command is left to the shell).
+* EXPOSE: each word, then split into words.  * ARG: its defaults, by the ARG scope (`plan/scope.py`).
+* Never: FROM (expanded with the global ARGs only, by the plan), CMD, ENTRYPOINT, SHELL, HEALTHCHECK,
+  MAINTAINER, ONBUILD, COPY --from, --exclude, --link, --parents, RUN --network/--security/--device.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import replace
+from typing import assert_never
+
+from pybuildkit.errors import InstructionError
+from pybuildkit.instructions import (
+    AddInstruction,
+    ArgInstruction,
+    CmdInstruction,
+    CopyInstruction,
+    EntrypointInstruction,
+    EnvInstruction,
+    ExposeInstruction,
+    FromInstruction,
+    HealthcheckInstruction,
+    Instruction,
+    KeyValue,
+    LabelInstruction,
+    MaintainerInstruction,
+    OnbuildInstruction,
+    RunInstruction,
+    ShellInstruction,
+    SourceContent,
+    StopsignalInstruction,
+    UserInstruction,
+    VolumeInstruction,
+    WorkdirInstruction,
+    parse_mount,
+    parse_port,
+)
+
+Word = Callable[[str], str]
+Words = Callable[[str], list[str]]
+
+
+def _pairs(pairs: tuple[KeyValue, ...], word: Word) -> tuple[KeyValue, ...]:
+    return tuple(replace(p, key=word(p.key), value=word(p.value)) for p in pairs)
+
+
+def _contents(contents: tuple[SourceContent, ...], raw: Word) -> tuple[SourceContent, ...]:
+    return tuple(replace(c, data=raw(c.data)) if c.expand else c for c in contents)
+
+
+def expand_instruction(instruction: Instruction, *, word: Word, raw: Word, words: Words) -> Instruction:
+    """The instruction with its expandable fields expanded.
+
+    `word` expands one word (quotes removed), `raw` expands a here-document body (quotes kept),
+    `words` expands and splits (EXPOSE). Errors propagate from the expanders.
+    """
+    match instruction:
+        case EnvInstruction() | LabelInstruction():
+            return replace(instruction, pairs=_pairs(instruction.pairs, word))
+        case CopyInstruction():
+            chown, chmod = word(instruction.chown), word(instruction.chmod)
+            sources = tuple(word(s) for s in instruction.sources)
+            dest = word(instruction.dest)
+            contents = _contents(instruction.contents, raw)
+            return replace(
+                instruction, chown=chown, chmod=chmod, sources=sources, dest=dest, contents=contents
+            )
+        case AddInstruction():
+            chown, chmod = word(instruction.chown), word(instruction.chmod)
+            checksum = word(instruction.checksum)
+            sources = tuple(word(s) for s in instruction.sources)
+            dest = word(instruction.dest)
+            contents = _contents(instruction.contents, raw)
+            return replace(
+                instruction,
+                chown=chown,
+                chmod=chmod,
+                checksum=checksum,
+                sources=sources,
+                dest=dest,
+                contents=contents,
+            )
+        case WorkdirInstruction():
+            return replace(instruction, path=word(instruction.path))
+        case UserInstruction():
+            return replace(instruction, user=word(instruction.user))
+        case StopsignalInstruction():
+            value = word(instruction.signal)
+            check_signal(value)
+            return replace(instruction, signal=value)
+        case VolumeInstruction():
+            volumes = tuple(word(v) for v in instruction.volumes)
+            if any(v == "" for v in volumes):
+                raise InstructionError("VOLUME specified can not be an empty string")
+            return replace(instruction, volumes=volumes)
+        case RunInstruction():
+            return replace(instruction, mounts=tuple(parse_mount(m.spec, word) for m in instruction.mounts))
+        case ExposeInstruction():
+            ports = tuple(p for raw_port in instruction.ports for p in words(raw_port))
+            specs = tuple(spec for p in ports for spec in parse_port(p))
+            return replace(instruction, ports=ports, specs=specs)
+        case (
+            ArgInstruction()
+            | FromInstruction()
+            | CmdInstruction()
+            | EntrypointInstruction()
+            | ShellInstruction()
+            | HealthcheckInstruction()
+            | MaintainerInstruction()
+            | OnbuildInstruction()
+        ):
+            return instruction
+        case _:
+            assert_never(instruction)
+
+
+def check_signal(text: str) -> None:
+    """moby/sys `ParseSignal`: a positive number, or a Linux signal name with or without `SIG`."""
+    if text.isascii() and text.lstrip("+-").isdigit():
+        if int(text) == 0:
+            raise InstructionError(f"Invalid signal: {text}")
+        return
+    name = text.upper().removeprefix("SIG")
+    known = {s.name.removeprefix("SIG") for s in signal.Signals if s.name.startswith("SIG")}
+    rt = {f"RTMIN+{i}" for i in range(1, 16)} | {f"RTMAX-{i}" for i in range(1, 15)} | {"RTMIN", "RTMAX"}
+    if name not in known and name not in rt:
+        raise InstructionError(f"Invalid signal: {text}")

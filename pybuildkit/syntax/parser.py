@@ -1,0 +1,170 @@
+"""Dockerfile text → the frozen, lossless tree of `syntax/nodes.py`.
+
+`parse` runs the line pass (`lines.scan`), which hands each logical instruction to a line parser: the
+hand-written one in `args.py` (default, fast) or the Lark grammar (`engine="grammar"`). Both give BuildKit's
+node values; this module only attaches spans and exact source text.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pybuildkit.errors import DockerfileError
+from pybuildkit.source import Position, Span
+from pybuildkit.syntax import _go
+from pybuildkit.syntax.args import ParsedLine, parse_line
+from pybuildkit.syntax.lines import (
+    RawComment,
+    RawDirective,
+    RawInstruction,
+    content_of,
+    position_in,
+    scan,
+)
+from pybuildkit.syntax.nodes import (
+    Comment,
+    Directive,
+    Dockerfile,
+    Flag,
+    Heredoc,
+    InstructionNode,
+    Item,
+    Keyword,
+    ParseWarning,
+)
+
+Engine = Literal["fast", "grammar"]
+_KEYWORDS = {**{k.value: k for k in Keyword}, **{k.value.upper(): k for k in Keyword}}
+
+
+def parse(text: str, *, filename: str = "Dockerfile", engine: Engine = "fast") -> Dockerfile:
+    """Parse Dockerfile text. Raises DockerfileSyntaxError (with file, span and source) for what BuildKit rejects."""
+    bom = text.startswith("\ufeff")
+    body = text[1:] if bom else text
+    if engine == "grammar":
+        from pybuildkit.syntax.grammar import parse_line_grammar
+
+        line_parser = parse_line_grammar
+    else:
+        line_parser = parse_line
+    try:
+        result = scan(body, line_parser)
+    except DockerfileError as error:
+        raise error.located(filename=filename, source=body) from None
+    lines = result.lines
+    items: list[Item] = []
+    warnings: list[ParseWarning] = []
+    for raw in result.items:
+        if isinstance(raw, RawInstruction):
+            node = _instruction(raw, lines)
+            items.append(node)
+            if raw.empty_continuation_line >= 0:
+                warnings.append(_empty_continuation(raw, lines))
+        elif isinstance(raw, RawComment):
+            row = raw.row
+            line = lines[row]
+            end = len(line) + 1 - (2 if line[-2:] == "\r\n" else line[-1:] == "\n")
+            span = Span(start=Position(line=row + 1, column=1), end=Position(line=row + 1, column=end))
+            items.append(Comment(span=span, text=line))
+        else:
+            items.append(_directive(raw, lines))
+    return Dockerfile(
+        filename=filename, items=tuple(items), escape=result.escape, bom=bom, warnings=tuple(warnings)
+    )
+
+
+def _line_span(index: int, lines: list[str], column: int) -> Span:
+    return Span(
+        start=Position(line=index + 1, column=column + 1),
+        end=Position(line=index + 1, column=len(content_of(lines[index])) + 1),
+    )
+
+
+def _directive(raw: RawDirective, lines: list[str]) -> Directive:
+    return Directive(
+        name=raw.name, value=raw.value, span=_line_span(raw.row, lines, raw.column), text=lines[raw.row]
+    )
+
+
+def _empty_continuation(raw: RawInstruction, lines: list[str]) -> ParseWarning:
+    return ParseWarning(
+        rule="NoEmptyContinuation",
+        message="Empty continuation line found in: " + raw.line,
+        span=_line_span(raw.empty_continuation_line, lines, 0),
+    )
+
+
+def _instruction(raw: RawInstruction, lines: list[str]) -> InstructionNode:
+    last = lines[raw.last]
+    if last[-1:] == "\n":
+        last = last[:-2] if last[-2:] == "\r\n" else last[:-1]
+    span = Span(
+        start=Position(line=raw.first + 1, column=raw.segments[0][2] + 1),
+        end=Position(line=raw.last + 1, column=len(last) + 1),
+    )
+    text = lines[raw.first] if raw.first == raw.last else "".join(lines[raw.first : raw.last + 1])
+    heredocs = (
+        tuple(
+            Heredoc(
+                name=h.marker.name,
+                content=h.content,
+                expand=h.marker.expand,
+                chomp=h.marker.chomp,
+                file_descriptor=h.marker.file_descriptor,
+                span=Span(
+                    start=Position(line=h.first + 1, column=1),
+                    end=Position(line=h.last + 1, column=len(content_of(lines[h.last])) + 1),
+                ),
+            )
+            for h in raw.heredocs
+        )
+        if raw.heredocs
+        else ()
+    )
+    return _node(raw.node, raw, lines, span, text, heredocs, raw.line, raw.comments)
+
+
+def _node(
+    parsed: ParsedLine,
+    raw: RawInstruction,
+    lines: list[str],
+    span: Span,
+    text: str,
+    heredocs: tuple[Heredoc, ...],
+    original: str,
+    comments: tuple[str, ...],
+) -> InstructionNode:
+    flags = tuple(_flag(f.text, raw, f.start, f.end) for f in parsed.flags) if parsed.flags else ()
+    trigger = None
+    if parsed.trigger is not None:
+        inner = parsed.trigger
+        where = position_in(raw.segments, inner.keyword_offset)
+        inner_span = Span(start=where, end=span.end)
+        inner_text = text[_offset_in(text, raw.first, where, lines) :]
+        trigger = _node(inner, raw, lines, inner_span, inner_text, heredocs, parsed.rest, ())
+    keyword = parsed.keyword
+    return InstructionNode(
+        keyword=keyword,
+        kind=_KEYWORDS.get(keyword) or _KEYWORDS.get(_go.lower(keyword)),
+        flags=flags,
+        args=parsed.args,
+        json=parsed.json,
+        original=original,
+        heredocs=heredocs,
+        trigger=trigger,
+        span=span,
+        text=text,
+        comments=comments,
+    )
+
+
+def _flag(word: str, raw: RawInstruction, start: int, end: int) -> Flag:
+    body = word[2:]
+    name, sep, value = body.partition("=")
+    span = Span(start=position_in(raw.segments, start), end=position_in(raw.segments, end))
+    return Flag(name=name, value=value if sep else None, span=span)
+
+
+def _offset_in(text: str, first: int, where: Position, lines: list[str]) -> int:
+    offset = sum(len(lines[i]) for i in range(first, where.line - 1))
+    return min(offset + where.column - 1, len(text))
