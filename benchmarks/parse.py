@@ -178,11 +178,12 @@ def bench_processes(quick: bool) -> None:
         print(
             f"\nwhole process on {target.name} ({target.read_text().count(chr(10))} lines), median of {runs} runs:"
         )
-        print(f"  {'python -c pass':40} {_run([python, '-c', 'pass'], env, runs):7.1f} ms")
-        print(f"  {'python -S -c pass':40} {_run([python, '-S', '-c', 'pass'], env, runs):7.1f} ms")
-        print(f"  {'pybuildkit parse':40} {_run(ours, env, runs):7.1f} ms")
+        print(f"  {'python -c pass':40} {_run([python, '-c', 'pass'], env, runs)}")
+        print(f"  {'python -S -c pass':40} {_run([python, '-S', '-c', 'pass'], env, runs)}")
+        print(f"  {'pybuildkit parse':40} {_run(ours, env, runs)}")
+        print(f"  {'pybuildkit parse (python -S: no site)':40} {_run([python, '-S', *ours[1:]], env, runs)}")
         print(
-            f"  {'pybuildkit parse --format sexp':40} {_run([*ours[:-1], '--format', 'sexp', str(target)], env, runs):7.1f} ms"
+            f"  {'pybuildkit parse --format sexp':40} {_run([*ours[:-1], '--format', 'sexp', str(target)], env, runs)}"
         )
         hadolint = Path(python).with_name("hadolint")
         binary = str(hadolint) if hadolint.is_file() else shutil.which("hadolint")

@@ -15,14 +15,20 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "parse": "pybuildkit.api",
     "parse_file": "pybuildkit.api",
+    "lint": "pybuildkit.linter",
+    "Finding": "pybuildkit.linter",
+    "LintConfig": "pybuildkit.linter",
     "PyBuildKitError": "pybuildkit.errors",
     "DockerfileError": "pybuildkit.errors",
 }
 
 __all__ = [
     "DockerfileError",
+    "Finding",
+    "LintConfig",
     "PyBuildKitError",
     "__version__",
+    "lint",
     "parse",
     "parse_file",
 ]
@@ -30,6 +36,7 @@ __all__ = [
 if TYPE_CHECKING:
     from pybuildkit.api import parse, parse_file
     from pybuildkit.errors import DockerfileError, PyBuildKitError
+    from pybuildkit.linter import Finding, LintConfig, lint
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,9 @@ Where that package (built on BuildKit 0.12) and current BuildKit disagree, this 
 * `<< EOF` (whitespace after `<<`) opens a heredoc;
 * flags honour the `# escape=` character (0.12 always used a backslash there).
 
+One difference comes from the binding itself: it hands strings to Python as C strings, so a NUL (`\u0000`
+in a JSON array) cuts a value short there; here the value is whole.
+
 Errors raise `GoParseError` (a `DockerfileError`) for parse errors and `GoIOError` (an `OSError`) for
 files that cannot be read, like the package's exceptions of the same names.
 """

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 # Order is the order of `pybuildkit --help`.
 COMMANDS: tuple[str, ...] = (
     "parse",
+    "lint",
+    "fmt",
     "context",
     "images",
     "inspect",

@@ -370,12 +370,19 @@ class CopyRequest:
     parents: bool = False
     excludes: tuple[str, ...] = ()
     unpack: bool = False  # ADD: extract local archives
+    unpack_urls: bool = False  # ADD --unpack=true: extract downloaded archives too
     unpack_dir: Path | None = None  # where extracted archive members are written (a build temp dir)
     from_stage: bool = False  # sources come from a root filesystem (owners kept)
 
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
+
+
+def is_git(source: str) -> bool:
+    """A git repository as ADD takes one (`git@host:repo`, `git://`, `https://.../repo.git[#ref]`)."""
+    base = source.partition("#")[0]
+    return source.startswith(("git@", "git://", "ssh://")) or (is_url(source) and base.endswith(".git"))
 
 
 def _dest_path(dest: str, workdir: str) -> tuple[str, bool]:
@@ -503,6 +510,13 @@ def copy_entries(request: CopyRequest) -> list[Entry]:
     for download in request.downloads:
         target = join(dest, download.name) if as_dir else dest
         st = os.stat(download.path)
+        fetched = Entry(
+            path=clean_path(target), kind=EntryKind.FILE, size=st.st_size, source=str(download.path)
+        )
+        if request.unpack_urls and _is_archive(fetched):
+            assert request.unpack_dir is not None
+            out.extend(own(e, keep=True) for e in extract_archive(fetched, dest, request.unpack_dir))
+            continue
         entry = Entry(
             path=clean_path(target),
             kind=EntryKind.FILE,

@@ -36,6 +36,7 @@ from pybuildkit.execute.copy import (
     copy_entries,
     download,
     glob,
+    is_git,
     is_url,
     parse_chown,
 )
@@ -227,6 +228,11 @@ class LocalExecutor:
         downloads: list[Download] = []
         assert isinstance(tree, ContextTree)
         for source in instruction.sources:
+            if is_git(source):
+                raise CopyError(
+                    f"{source}: adding a git repository is not supported by this builder",
+                    hint="clone it into the build context first, or ADD a release archive URL",
+                )
             if is_url(source):
                 if not isinstance(instruction, AddInstruction):
                     raise CopyError("source can't be a URL for COPY", hint="use ADD to download a file")
@@ -453,6 +459,7 @@ class LocalExecutor:
             parents=isinstance(instruction, CopyInstruction) and instruction.parents,
             excludes=instruction.excludes,
             unpack=unpack and not from_stage,
+            unpack_urls=is_add and instruction.unpack is True,  # type: ignore[union-attr]
             unpack_dir=self.work / "extracted",
             from_stage=from_stage,
         )
@@ -565,7 +572,9 @@ class LocalExecutor:
             # The upperdir becomes the layer's snapshot (later steps read it; RUN gets it as a lower).
             directory = self.store.root / "snapshots" / digest_hex(layer.diff_id)
             if not (directory / "index.json").is_file():
-                index = adopt_snapshot(upper, entries, directory, temp_dir=self.store.temp_dir)
+                index = adopt_snapshot(
+                    upper, entries, directory, temp_dir=self.store.temp_dir, tree=not result.placeholders
+                )
             else:
                 index = self.index(layer)
             with self._lock:

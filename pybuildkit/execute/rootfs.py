@@ -367,9 +367,13 @@ def unpack_snapshot(stream: IO[bytes], directory: Path, *, temp_dir: Path) -> La
     return index
 
 
-def adopt_snapshot(files: Path, entries: Iterable[Entry], directory: Path, *, temp_dir: Path) -> LayerIndex:
+def adopt_snapshot(
+    files: Path, entries: Iterable[Entry], directory: Path, *, temp_dir: Path, tree: bool = True
+) -> LayerIndex:
     """Make a snapshot of a directory that already holds a layer's files (a RUN's upperdir): `files` is
-    moved (renamed) into `directory`, and the index is written from `entries`, whose sources lie in it."""
+    moved (renamed) into `directory`, and the index is written from `entries`, whose sources lie in it.
+    With `tree`, the directory may serve as an overlay lower directory as it is (it holds nothing but the
+    layer: no leftover mount points)."""
     work = Path(tempfile.mkdtemp(prefix="snapshot-", dir=temp_dir))
     try:
         os.rename(files, work / "files")
@@ -380,7 +384,7 @@ def adopt_snapshot(files: Path, entries: Iterable[Entry], directory: Path, *, te
             if entry.source is not None:
                 row[7] = os.path.relpath(entry.source, base)
             rows.append(row)
-        payload = {"version": INDEX_VERSION, "entries": rows, "whiteouts": [], "opaque": [], "tree": True}
+        payload = {"version": INDEX_VERSION, "entries": rows, "whiteouts": [], "opaque": [], "tree": tree}
         (work / "index.json").write_text(json.dumps(payload, separators=(",", ":")))
         directory.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -33,8 +33,6 @@ from pybuildkit.execute.progress import ProgressEvent, Status
 from pybuildkit.execute.result import BuildResult, StepReport, rfc3339
 from pybuildkit.image.platform import host_platform
 from pybuildkit.image.spec import ImageConfig
-from pybuildkit.layers.compression import Compression
-from pybuildkit.layers.entries import LayerError
 
 if TYPE_CHECKING:
     from pybuildkit.context import BuildContext
@@ -42,7 +40,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[ProgressEvent], None]
 
-FAST_VERSION = 1
+FAST_VERSION = 2
 FINE_RACY_NS = 20_000_000
 COARSE_RACY_NS = 2_000_000_000
 
@@ -73,7 +71,6 @@ class BuildSession:
     # -- entry ------------------------------------------------------------------------------------------
 
     def run(self) -> BuildResult:
-        from pybuildkit.output import OutputSpec
         from pybuildkit.store import Store
 
         context_root = Path(os.path.abspath(self.context_dir))
@@ -92,11 +89,6 @@ class BuildSession:
         sde = self.source_date_epoch
         if sde is None and self.build_args.get("SOURCE_DATE_EPOCH", "").isdigit():
             sde = int(self.build_args["SOURCE_DATE_EPOCH"])
-        try:
-            compression = Compression.parse(self.compression)
-        except LayerError as error:
-            raise BuildError(error.message, hint=error.hint) from None
-        specs = [OutputSpec.parse(text) for text in self.outputs]
         platform = self.platform or str(host_platform())
         store = Store(self.root)
         fast_key = _hash(
@@ -114,15 +106,34 @@ class BuildSession:
             }
         )
         result = None if self.no_cache or self.dry_run else self._fast(store, fast_key)
+        # The common unchanged rebuild: tags and OCI layouts that are already up to date are checked
+        # without importing the exporters.
+        if result is not None and all(_layout_current(_light_layout(text), result) for text in self.outputs):
+            self._finish(store, result, [], sde)
+            return result
+        specs = self._specs()
         if result is None:
+            from pybuildkit.layers.compression import Compression
+            from pybuildkit.layers.entries import LayerError
+
+            try:
+                compression = Compression.parse(self.compression)
+            except LayerError as error:
+                raise BuildError(error.message, hint=error.hint) from None
             result = self._full(store, context_root, dockerfile, data, sde, compression, platform, fast_key)
         if not self.dry_run:
             self._finish(store, result, specs, sde)
         return result
 
-    def _finish(self, store: Any, result: BuildResult, specs: list[Any], sde: int | None) -> None:
-        from pybuildkit.output import export
+    def _specs(self) -> list[Any]:
+        """The `--output`s, parsed (before anything is written, so a bad one changes nothing)."""
+        if not self.outputs:
+            return []
+        from pybuildkit.output import OutputSpec
 
+        return [OutputSpec.parse(text) for text in self.outputs]
+
+    def _finish(self, store: Any, result: BuildResult, specs: list[Any], sde: int | None) -> None:
         number = self._vertex + 1
         started = time.monotonic()
         name = "exporting to image"
@@ -131,7 +142,13 @@ class BuildSession:
             if not (result.short_circuited and _tagged(store, tag, result.digest)):
                 store.tag(tag, result.descriptor)
         for spec in specs:
-            if result.short_circuited and _layout_current(spec, result, store):
+            from pybuildkit.output import OutputKind, export
+
+            if (
+                result.short_circuited
+                and spec.kind is OutputKind.OCI_LAYOUT
+                and _layout_current(Path(spec.dest), result)
+            ):
                 continue  # an unchanged rebuild into an up-to-date layout: nothing to write
             export(store, result.descriptor, spec, names=result.tags, source_date_epoch=sde)
         self.emit(
@@ -145,17 +162,27 @@ class BuildSession:
         if record is None or record.get("version") != FAST_VERSION:
             return None
         lstat = os.lstat
-        for path, expected in record.get("stats", ()):
+        # `stats`: a flat list, six items per context path: the path relative to `root`, then mode, size,
+        # mtime_ns, ctime_ns, inode (mode -1: the path was absent). Flat, so the record loads fast.
+        root = str(record.get("root", ""))
+        flat = record.get("stats", ())
+        for i in range(0, len(flat), 6):
             try:
-                st = lstat(path)
+                st = lstat(root + flat[i])
             except OSError:
-                if expected is None:
+                if flat[i + 1] == -1:
                     continue
                 return None
             if (
-                expected is None
-                or [st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != expected
+                st.st_mtime_ns != flat[i + 3]
+                or st.st_ctime_ns != flat[i + 4]
+                or st.st_size != flat[i + 2]
+                or st.st_ino != flat[i + 5]
+                or st.st_mode != flat[i + 1]
             ):
+                return None
+        for path, expected in record.get("extra", ()):
+            if _stat_tuple(path) != expected:
                 return None
         for ref, digest in (record.get("images") or {}).items():
             try:
@@ -202,7 +229,7 @@ class BuildSession:
         dockerfile: Path,
         data: bytes,
         sde: int | None,
-        compression: Compression,
+        compression: Any,
         platform: str,
         fast_key: str,
     ) -> BuildResult:
@@ -371,27 +398,32 @@ class BuildSession:
         started_ns: int,
     ) -> None:
         paths = {"", *executor.read_paths}
-        stats: list[list[Any]] = []
         root = str(context_root)
+        flat: list[Any] = []
+        checked: list[list[int] | None] = []
         for rel in sorted(paths):
-            path = os.path.join(root, rel) if rel else root
-            stats.append([path, _stat_tuple(path)])
+            value = _stat_tuple(os.path.join(root, rel) if rel else root)
+            flat += [rel, *(value or [-1, 0, 0, 0, 0])]
+            checked.append(value)
         extra = [
             os.path.abspath(dockerfile),
             os.path.join(root, ".dockerignore"),
             os.path.abspath(f"{dockerfile}.dockerignore"),
         ]
-        for path in extra:
-            stats.append([path, _stat_tuple(path)])
-        for _, value in stats:
+        extras: list[tuple[str, list[int] | None]] = [(path, _stat_tuple(path)) for path in extra]
+        for value in [*checked, *(item for _, item in extras)]:
             # Changed too close to the build: the stat could hide a later change (same rule as the
             # context's digest cache: whole-second ctimes mean a coarse filesystem, so a wider margin).
-            margin = COARSE_RACY_NS if value is not None and value[3] % 1_000_000_000 == 0 else FINE_RACY_NS
-            if value is not None and max(value[2], value[3]) + margin >= started_ns:
+            if value is None:
+                continue
+            margin = COARSE_RACY_NS if value[3] % 1_000_000_000 == 0 else FINE_RACY_NS
+            if max(value[2], value[3]) + margin >= started_ns:
                 return
         record = {
             "version": FAST_VERSION,
-            "stats": stats,
+            "root": root.rstrip("/") + "/",
+            "stats": flat,
+            "extra": extras,
             "images": dict(executor.images_used),
             "digest": result.digest,
             "vertices": vertices,
@@ -408,13 +440,18 @@ def _tagged(store: Any, tag: str, digest: str) -> bool:
         return False
 
 
-def _layout_current(spec: Any, result: BuildResult, store: Any) -> bool:
-    """Whether an OCI layout already holds this image under every tag (and its blobs)."""
-    from pybuildkit.output import OutputKind
+def _light_layout(text: str) -> Path | None:
+    """The destination of a plain `type=oci-layout,dest=DIR` output (no other option), else None."""
+    fields = dict(part.partition("=")[::2] for part in text.split(","))
+    if set(fields) != {"type", "dest"} or fields["type"] != "oci-layout" or not fields["dest"]:
+        return None
+    return Path(fields["dest"])
 
-    if spec.kind is not OutputKind.OCI_LAYOUT or not result.tags:
+
+def _layout_current(dest: Path | None, result: BuildResult) -> bool:
+    """Whether an OCI layout already holds this image under every tag (and its blobs)."""
+    if dest is None or not result.tags:
         return False
-    dest = Path(spec.dest)
     try:
         index = json.loads((dest / "index.json").read_bytes())
     except (OSError, ValueError):

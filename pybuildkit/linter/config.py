@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class LintConfig:
     disable_ignore_pragma: bool = False
     shellcheck: bool = True
     source: str | None = None  # the file it came from, for messages
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def severity_for(self, names: Sequence[str], default: Severity) -> Severity:
         for rule, severity in self.overrides:

@@ -71,25 +71,3 @@ def quote(text: str) -> str:
             out.append(f"\\U{code:08x}")
     out.append('"')
     return "".join(out)
-
-
-def split_whitespace(text: str, limit: int = 0) -> list[str]:
-    """Go's `reWhitespace.Split(text, n)` for n = limit + 1 (0: no limit), including its edge rules.
-
-    Like Go, a leading match gives an empty first field and a trailing match an empty last field.
-    """
-    if text == "":
-        return [""]
-    fields: list[str] = []
-    begin = 0
-    end = 0
-    for match in RE_WHITESPACE.finditer(text):
-        if limit and len(fields) == limit:
-            break
-        end = match.start()
-        if match.end() != 0:
-            fields.append(text[begin:end])
-        begin = match.end()
-    if end != len(text):
-        fields.append(text[begin:])
-    return fields

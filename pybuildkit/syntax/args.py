@@ -334,8 +334,10 @@ def parse_name_val(rest: str, key: str, escape: str) -> tuple[str, ...]:
     out: list[str] = []
     for word in words:
         if "=" not in word:
+            # words keep their quotes and escapes, so each is a substring of `rest`: point at it
+            at = max(rest.find(word, sum(len(w) for w in words[: words.index(word)])), 0)
             raise ArgumentError(
-                f"Syntax error - can't find = in {_go.quote(word)}. Must be of the form: name=value", 0
+                f"Syntax error - can't find = in {_go.quote(word)}. Must be of the form: name=value", at
             )
         name, value = word.split("=", 1)
         out += (name, value, "=")
@@ -356,21 +358,48 @@ def parse_json(rest: str, grammar: JsonParser | None = None) -> list[str] | None
     text = trim_left_space(rest)
     if not text.startswith("["):
         return None
-    if grammar is not None:
+    if grammar is None:
+        import json
+
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            return None
+        except RecursionError:
+            decoded = None
+        if isinstance(decoded, list) and all(type(item) is str for item in decoded):
+            return [_go_string(item) for item in decoded]
+        from pybuildkit.syntax.grammar import parse_json_array
+
+        grammar = parse_json_array
+    try:
         return grammar(text)
+    except ArgumentError as error:
+        raise ArgumentError(error.message, len(rest) - len(text) + _first_non_string(text)) from None
+
+
+def _first_non_string(text: str) -> int:
+    """Where the first element that is not a string starts in a JSON array (0 when that cannot be told)."""
     import json
 
-    try:
-        decoded = json.loads(text)
-    except ValueError:
-        return None
-    except RecursionError:
-        decoded = None
-    if isinstance(decoded, list) and all(type(item) is str for item in decoded):
-        return [_go_string(item) for item in decoded]
-    from pybuildkit.syntax.grammar import parse_json_array
-
-    return parse_json_array(text)
+    decoder = json.JSONDecoder()
+    blanks = " \t\n\r"
+    pos = 1
+    while True:
+        while pos < len(text) and text[pos] in blanks:
+            pos += 1
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            return 0
+        if not isinstance(value, str):
+            return pos
+        pos = end
+        while pos < len(text) and text[pos] in blanks:
+            pos += 1
+        if text[pos : pos + 1] != ",":
+            return 0
+        pos += 1
 
 
 def _go_string(text: str) -> str:
@@ -421,14 +450,23 @@ def parse_health(rest: str, grammar: JsonParser | None = None) -> tuple[tuple[st
     if data is not rest:
         kind = kind.encode("latin-1").decode("utf-8", "surrogateescape")
         tail = tail.encode("latin-1").decode("utf-8", "surrogateescape")
-    values, is_json = parse_maybe_json(tail, grammar)
+    try:
+        values, is_json = parse_maybe_json(tail, grammar)
+    except ArgumentError as error:
+        raise ArgumentError(error.message, len(rest) - len(tail) + error.offset) from None
     return (kind, *values), is_json
 
 
-def parse_line(line: str, escape: str) -> ParsedLine:
+def parse_line(line: str, escape: str, depth: int = 0) -> ParsedLine:
     """BuildKit's `newNodeFromLine`: split the line, then run the keyword's line parser."""
     keyword, keyword_offset, flags, rest, rest_offset = split_command(line, escape)
-    return build_node(line, keyword, keyword_offset, flags, rest, rest_offset, escape)
+    return build_node(line, keyword, keyword_offset, flags, rest, rest_offset, escape, depth=depth)
+
+
+# BuildKit's parser nests ONBUILD without limit and its instructions layer then refuses any `ONBUILD ONBUILD`.
+# The tree here is recursive (compared and printed recursively), so a line of thousands of ONBUILDs stops at
+# the parser, with an error, rather than overflowing Python's stack.
+MAX_ONBUILD_DEPTH = 64
 
 
 def build_node(
@@ -440,8 +478,9 @@ def build_node(
     rest_offset: int,
     escape: str,
     *,
-    sub_parser: Callable[[str, str], ParsedLine] | None = None,
+    sub_parser: Callable[[str, str, int], ParsedLine] | None = None,
     json_parser: JsonParser | None = None,
+    depth: int = 0,
 ) -> ParsedLine:
     """Dispatch on the keyword, as BuildKit's table in parser.go does."""
     name = _NAMES.get(keyword) or _go.lower(keyword)
@@ -466,8 +505,10 @@ def build_node(
                 node.args = (rest,) if rest else ()
             case "onbuild":
                 if rest:
+                    if depth >= MAX_ONBUILD_DEPTH:
+                        raise ArgumentError(f"ONBUILD nested more than {MAX_ONBUILD_DEPTH} levels deep", 0)
                     parse = sub_parser or parse_line
-                    inner = parse(rest, escape)
+                    inner = parse(rest, escape, depth + 1)
                     node.trigger = _shift(inner, rest_offset)
             case _:
                 node.args = ("",)  # BuildKit keeps an unknown instruction with one empty value

@@ -17,8 +17,25 @@ from pybuildkit.syntax._go import trim_left_space
 
 VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
-# `\s` in Go's RE2 is ASCII [\t\n\f\r ]; `.` excludes only \n.
-_DIRECTIVE_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
+# BuildKit matches `^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` (Go RE2: `\s` is [\t\n\f\r ]). Python's
+# backtracking engine takes quadratic time on that pattern for a long run of blanks, so the value part is
+# computed by hand, with the same result: `_directive_match`.
+_DIRECTIVE_HEAD = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=")
+_RE2_SPACES = "\t\n\f\r "
+
+
+def _directive_match(text: str) -> tuple[str, str] | None:
+    """(name, value) as BuildKit's directive regexp would capture them, or None."""
+    head = _DIRECTIVE_HEAD.match(text)
+    if head is None:
+        return None
+    after = text[head.end() :]
+    rest = after.lstrip(_RE2_SPACES)
+    if rest:
+        return head.group(1), rest.rstrip(_RE2_SPACES)
+    if after:
+        return head.group(1), after[-1]  # only blanks: `(.+?)` still takes one of them, the last
+    return None
 
 
 class DirectiveError(ValueError):
@@ -56,18 +73,18 @@ class DirectiveParser:
         if not line.startswith(self.comment):
             self.done = True
             return None
-        match = _DIRECTIVE_RE.match(trim_left_space(line[len(self.comment) :]))
+        match = _directive_match(trim_left_space(line[len(self.comment) :]))
         if match is None:
             self.done = True
             return None
-        name = match.group(1).lower()
+        name = match[0].lower()
         if name not in VALID_DIRECTIVES:
             self.done = True
             return None
         if name in self.seen:
             raise DirectiveError(f"only one {name} parser directive can be used", self.line)
         self.seen.add(name)
-        return DirectiveMatch(name=name, value=match.group(2), line=self.line)
+        return DirectiveMatch(name=name, value=match[1], line=self.line)
 
     def parse_all(self, text: str) -> list[DirectiveMatch]:
         """Every directive at the top of `text` (BuildKit's `ParseAll`; a repeat stops the scan)."""

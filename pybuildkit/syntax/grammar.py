@@ -181,7 +181,7 @@ def parse_json_array(text: str) -> list[str] | None:
     return [v for v in values if isinstance(v, str)]
 
 
-def parse_line_grammar(line: str, escape: str) -> ParsedLine:
+def parse_line_grammar(line: str, escape: str, depth: int = 0) -> ParsedLine:
     """BuildKit's `newNodeFromLine` with the keyword and flags read by the Lark grammar."""
     from lark.exceptions import LarkError
 
@@ -190,7 +190,16 @@ def parse_line_grammar(line: str, escape: str) -> ParsedLine:
     text = trim_space(stripped)
     if not text:
         return build_node(
-            line, "", head, [], "", head, escape, sub_parser=parse_line_grammar, json_parser=parse_json_array
+            line,
+            "",
+            head,
+            [],
+            "",
+            head,
+            escape,
+            sub_parser=parse_line_grammar,
+            json_parser=parse_json_array,
+            depth=depth,
         )
     start = "instruction_backtick" if escape == "`" else "instruction_backslash"
     try:
@@ -236,4 +245,5 @@ def parse_line_grammar(line: str, escape: str) -> ParsedLine:
         escape,
         sub_parser=parse_line_grammar,
         json_parser=parse_json_array,
+        depth=depth,
     )

@@ -52,6 +52,8 @@ def parse_heredoc(word: str) -> HeredocMarker | None:
         words = _Lexer(rest, raw_quotes=False, raw_escapes=False).words()
     except _LexError as error:
         raise HeredocError(str(error)) from None
+    except RecursionError:
+        raise HeredocError("variable expansions are nested too deeply") from None
     if len(words) != 1:
         return None
     try:
@@ -85,6 +87,9 @@ def heredocs_from_line(line: str) -> list[HeredocMarker]:
         words = _Lexer(line, raw_quotes=True, raw_escapes=True).words()
     except _LexError:
         return []  # BuildKit ignores the lexer's error here: no words, no heredocs
+    except RecursionError:
+        # Go's stack grows; ours does not. Hundreds of nested `${` are refused rather than misread.
+        raise HeredocError("variable expansions are nested too deeply") from None
     found: list[HeredocMarker] = []
     for word in words:
         marker = parse_heredoc(word)

@@ -311,6 +311,8 @@ def _first_long_line(text: str, lines: list[str]) -> int | None:
 def _hint_for(message: str) -> str:
     if message.startswith("when using JSON"):
         return 'write every element of the array as a JSON string: ["executable", "arg"]'
+    if message.startswith("ONBUILD nested"):
+        return "ONBUILD takes one trigger instruction, and that trigger cannot be ONBUILD"
     if message.endswith("must have two arguments"):
         return "give a name and a value: NAME=value (or the legacy form NAME value)"
     if message.startswith("Syntax error - can't find ="):

@@ -208,7 +208,6 @@ ERRORS = [
     pytest.param(
         "FROM nosuchimage\nCOPY main.py /x\n", 1, "nosuchimage: no such image", None, id="unknown-image"
     ),
-    pytest.param("FROM busybox\nCOPY secret /x\n", 2, "cannot read", None, id="unreadable-file"),
 ]
 
 
@@ -218,9 +217,6 @@ def test_errors_name_the_line_and_leave_the_store(
 ) -> None:
     context = workspace.write({"Dockerfile": dockerfile, "main.py": "x\n", "secret": "s\n"})
     os.symlink("../../etc/passwd", context / "escape")
-    os.chmod(context / "secret", 0)
-    if os.geteuid() == 0 and "secret" in dockerfile:
-        pytest.skip("root reads files whatever their mode")
     index = (workspace.root / "index.json").read_bytes()
     with pytest.raises(DockerfileError) as caught:
         build(context, root=workspace.root, tags=["broken:1"])
@@ -238,13 +234,57 @@ def test_errors_name_the_line_and_leave_the_store(
     )
 
 
-def test_unreadable_file_as_user(workspace: Workspace) -> None:
-    context = workspace.write({"Dockerfile": "FROM scratch\nCOPY secret /x\n", "secret": "s\n"})
-    os.chmod(context / "secret", 0)
-    if os.geteuid() == 0:
-        pytest.skip("root reads files whatever their mode")
-    with pytest.raises(DockerfileError, match="cannot read"):
-        build(context, root=workspace.root)
+def test_unreadable_file_as_an_ordinary_user(tmp_path: Path) -> None:
+    """A context file the builder cannot read: a clear error with the line, exit 1 (run as `nobody`)."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.support import REPO
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (to switch to an ordinary user)")
+    base = Path(tempfile.mkdtemp(prefix="pbk-unreadable-"))
+    try:
+        os.chmod(base, 0o755)
+        context = base / "context"
+        context.mkdir()
+        (context / "Dockerfile").write_text("FROM scratch\nCOPY secret /x\n")
+        (context / "secret").write_text("s\n")
+        os.chmod(context / "secret", 0o600)  # root's, unreadable by nobody
+        store = base / "store"
+        store.mkdir()
+        for path in (context, context / "Dockerfile", store):
+            os.chown(path, 65534, 65534)
+        # Everything is imported (and the grammar loaded) as root, then the process becomes `nobody`:
+        # root's Python installation need not be readable by nobody.
+        code = (
+            "import os, sys\n"
+            "import pybuildkit.execute.builder, pybuildkit.execute.local, pybuildkit.output, pybuildkit.plan.steps\n"
+            "from pybuildkit.api import parse\n"
+            "parse('FROM scratch\\n')\n"
+            "from pybuildkit.execute.session import build\n"
+            "from pybuildkit.errors import PyBuildKitError\n"
+            "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"
+            "try:\n"
+            "    build(sys.argv[1], root=sys.argv[2])\n"
+            "except PyBuildKitError as error:\n"
+            "    print(error.render(), file=sys.stderr)\n"
+            "    sys.exit(1)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(context), str(store)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(base)},
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Dockerfile:2:1:" in done.stderr and "cannot read" in done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 MULTI = """\
@@ -360,6 +400,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     served = tmp_path / "www"
     served.mkdir()
     (served / "tool.txt").write_text("downloaded\n")
+    (served / "data.tar.gz").write_bytes(data_tar())
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -392,6 +433,19 @@ def test_add_url_with_checksum(workspace: Workspace, server: str) -> None:
     )
     with pytest.raises(DockerfileError, match="digest mismatch"):
         build(bad, root=workspace.root, no_cache=True)
+    # An archive URL is extracted only with --unpack=true (BuildKit's rule); a git URL is refused clearly.
+    unpack = workspace.write(
+        {
+            "Dockerfile": f"FROM scratch\nADD --unpack=true {server}/data.tar.gz /u/\nADD {server}/data.tar.gz /k/\n"
+        }
+    )
+    out2 = workspace.tmp / "rootfs2"
+    build(unpack, root=workspace.root, outputs=[f"type=local,dest={out2}"])
+    assert (out2 / "u/data/readme").read_text() == "from the archive\n"
+    assert (out2 / "k/data.tar.gz").is_file()
+    git = workspace.write({"Dockerfile": "FROM scratch\nADD https://example.invalid/repo.git#main /src\n"})
+    with pytest.raises(DockerfileError, match="git repository is not supported"):
+        build(git, root=workspace.root)
 
 
 def test_cli_build_plain_progress(workspace: Workspace, cli: CLI) -> None:
@@ -524,11 +578,39 @@ def test_cli_explain_cache(workspace: Workspace, cli: CLI) -> None:
 
 
 def test_dry_run_consults_the_cache_and_stores_nothing(workspace: Workspace, cli: CLI) -> None:
-    context = workspace.write({"Dockerfile": "FROM busybox\nCOPY a.txt /a\nCOPY b.txt /b\n", "a.txt": "A", "b.txt": "B"})
+    context = workspace.write(
+        {"Dockerfile": "FROM busybox\nCOPY a.txt /a\nCOPY b.txt /b\n", "a.txt": "A", "b.txt": "B"}
+    )
     build(context, root=workspace.root)
     (context / "b.txt").write_text("changed")
     blobs = sorted(p.name for p in (workspace.root / "blobs/sha256").iterdir())
-    code, out, _ = cli(["build", "--root", str(workspace.root), "--dry-run", "--progress", "quiet", str(context)])
+    code, out, _ = cli(
+        ["build", "--root", str(workspace.root), "--dry-run", "--progress", "quiet", str(context)]
+    )
     assert code == 0
     assert out.splitlines() == ["CACHED [2/3] COPY a.txt /a", "RUN    [3/3] COPY b.txt /b"]
     assert sorted(p.name for p in (workspace.root / "blobs/sha256").iterdir()) == blobs
+
+
+CHANGES_SEEN = [
+    pytest.param(lambda c: (c / "src/new.txt").write_text("new\n"), id="new-file-in-copied-dir"),
+    pytest.param(lambda c: (c / "src/a.txt").unlink(), id="deleted-file"),
+    pytest.param(lambda c: (c / "src/a.txt").write_text("A\n"), id="same-size-rewrite"),
+    pytest.param(lambda c: os.chmod(c / "src/a.txt", 0o600), id="mode-change"),
+    pytest.param(lambda c: (c / "top.txt").write_text("t\n"), id="new-file-matching-wildcard"),
+]
+
+
+@pytest.mark.parametrize("change", CHANGES_SEEN)
+def test_short_cut_notices_changes(workspace: Workspace, change: Callable[[Path], object]) -> None:
+    context = workspace.write(
+        {"Dockerfile": "FROM scratch\nCOPY src/ /src/\nCOPY *.txt /top/\n", "src/a.txt": "a\n", "x.txt": "x"}
+    )
+    time.sleep(0.05)
+    first = build(context, root=workspace.root)
+    assert build(context, root=workspace.root).short_circuited
+    change(context)
+    time.sleep(0.05)
+    after = build(context, root=workspace.root)
+    assert not after.short_circuited
+    assert after.digest != first.digest

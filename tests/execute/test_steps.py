@@ -315,3 +315,20 @@ def test_copy_link_cache_survives_a_new_base() -> None:
     executor.images["base"] = BaseImage(key=base_key("image", "base", digest="sha256:" + "2" * 64))
     run(steps_of("FROM base\nCOPY --link a /a\nCOPY b /b\n"), executor)
     assert executor.executed() == ["COPY b /b"]
+
+
+def test_independent_stages_run_concurrently() -> None:
+    import threading
+
+    barrier = threading.Barrier(2, timeout=10)
+
+    class Meeting(RecordingExecutor):
+        def execute(self, step, state, inputs, states):  # type: ignore[no-untyped-def]
+            if step.text in ("COPY a /a", "COPY b /b"):
+                barrier.wait()  # both stages must be inside `execute` at once, or this times out
+            return super().execute(step, state, inputs, states)
+
+    text = "FROM scratch AS a\nCOPY a /a\nFROM scratch AS b\nCOPY b /b\nFROM scratch\nCOPY --from=a /a /1\nCOPY --from=b /b /2\n"
+    executor = Meeting()
+    run(steps_of(text), executor)
+    assert executor.executed()[-2:] == ["COPY --from=a /a /1", "COPY --from=b /b /2"]

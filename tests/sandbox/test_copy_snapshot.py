@@ -56,6 +56,9 @@ SCRIPTS = {
     "chown": "touch /owned && chown 1000:10 /owned && mkdir /d && chown 1000 /d && chmod 2750 /d",
     "hardlink": "echo h > /data/h1 && ln /data/h1 /data/h2",
     "fifo": "mkfifo /data/pipe",
+    "rename-dir": "mv /data/olddir /data/newdir",
+    "link-lower": "ln /data/keep.txt /data/keep-link",
+    "setuid": "cp /bin/busybox /usr/bin/su2 && chmod 4755 /usr/bin/su2",
     "noop": "cat /data/keep.txt >/dev/null",
 }
 

@@ -14,11 +14,11 @@ CASES = {
     ),
     "non-string-json": (
         'FROM busybox\nCMD ["echo", 1]\n',
-        'app/Dockerfile:2:5: when using JSON array syntax, arrays must be comprised of strings only\n 1 |     FROM busybox\n 2 | >>> CMD ["echo", 1]\nhint: write every element of the array as a JSON string: ["executable", "arg"]',
+        'app/Dockerfile:2:14: when using JSON array syntax, arrays must be comprised of strings only\n 1 |     FROM busybox\n 2 | >>> CMD ["echo", 1]\nhint: write every element of the array as a JSON string: ["executable", "arg"]',
     ),
     "json-on-continuation": (
         'FROM busybox\nENTRYPOINT \\\n  ["a", {"b": 1}]\n',
-        'app/Dockerfile:3:3: when using JSON array syntax, arrays must be comprised of strings only\n 2 |     ENTRYPOINT \\\n 3 | >>>   ["a", {"b": 1}]\nhint: write every element of the array as a JSON string: ["executable", "arg"]',
+        'app/Dockerfile:3:9: when using JSON array syntax, arrays must be comprised of strings only\n 2 |     ENTRYPOINT \\\n 3 | >>>   ["a", {"b": 1}]\nhint: write every element of the array as a JSON string: ["executable", "arg"]',
     ),
     "unterminated-heredoc": (
         "FROM busybox\nRUN <<EOF\necho hi\n",
@@ -38,7 +38,7 @@ CASES = {
     ),
     "label-missing-equals": (
         "FROM busybox\nLABEL a=b c\n",
-        'app/Dockerfile:2:7: Syntax error - can\'t find = in "c". Must be of the form: name=value\n 1 |     FROM busybox\n 2 | >>> LABEL a=b c\nhint: every word must be name=value; quote a value that holds spaces: NAME="a b"',
+        'app/Dockerfile:2:11: Syntax error - can\'t find = in "c". Must be of the form: name=value\n 1 |     FROM busybox\n 2 | >>> LABEL a=b c\nhint: every word must be name=value; quote a value that holds spaces: NAME="a b"',
     ),
 }
 

@@ -193,3 +193,28 @@ def test_grammar_file_is_found_and_lalr() -> None:
 
     assert "json_array" in grammar_text()
     assert parser().options.parser == "lalr"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("FROM a\n" + "ONBUILD " * 500 + "RUN x\n", "ONBUILD nested more than 64 levels deep"),
+        ("FROM a\nRUN <<EOF " + "${a:-" * 3000 + "\nEOF\n", "variable expansions are nested too deeply"),
+    ],
+    ids=["onbuild", "expansions"],
+)
+def test_absurd_nesting_is_an_error_not_a_crash(text: str, message: str) -> None:
+    from pybuildkit.errors import DockerfileSyntaxError
+
+    for engine in ("fast", "grammar"):
+        with pytest.raises(DockerfileSyntaxError, match=message):
+            parse(text, engine=engine)  # type: ignore[arg-type]
+
+
+def test_long_blank_runs_stay_linear() -> None:
+    import time
+
+    start = time.process_time()
+    tree = parse("# syntax=x" + " " * 30000 + "y\n# a=" + " " * 30000 + "\nFROM a" + " " * 30000 + "\n")
+    assert time.process_time() - start < 2  # the directive regexp alone took minutes here once
+    assert tree.directives[0].value == "x" + " " * 30000 + "y"

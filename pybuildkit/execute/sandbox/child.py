@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pybuildkit.execute.sandbox import libc
 from pybuildkit.execute.sandbox.protocol import (
     EXEC,
+    MAX_MOUNT_DATA,
     OVERLAY,
     SETUP,
     USER,
@@ -29,6 +30,7 @@ from pybuildkit.execute.sandbox.protocol import (
     Placeholder,
     Plan,
     close_quietly,
+    overlay_options,
     send_error,
 )
 from pybuildkit.execute.sandbox.spec import (
@@ -63,6 +65,41 @@ _FORWARDED = (
     signal.SIGWINCH,
 )
 _MAX_SYMLINKS = 40
+# Docker's defaults (moby oci/defaults.go): hidden, and read-only.
+_MASKED_PATHS = (
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+)
+_READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+# Docker's default capability set for containers and RUN (moby oci/caps/defaults.go); the rest are
+# dropped from the bounding set, so root in the sandbox cannot mount, load modules, change the clock...
+_DEFAULT_CAPS = frozenset(
+    {
+        0,  # CHOWN
+        1,  # DAC_OVERRIDE
+        3,  # FOWNER
+        4,  # FSETID
+        5,  # KILL
+        6,  # SETGID
+        7,  # SETUID
+        8,  # SETPCAP
+        10,  # NET_BIND_SERVICE
+        13,  # NET_RAW
+        18,  # SYS_CHROOT
+        27,  # MKNOD
+        29,  # AUDIT_WRITE
+        31,  # SETFCAP
+    }
+)
 _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
@@ -198,9 +235,7 @@ def _setup_root(plan: Plan, placeholders: list[Placeholder], warnings: list[str]
     match plan.mode:
         case SnapshotMode.OVERLAY:
             try:
-                if plan.overlay_cwd:
-                    os.chdir(plan.overlay_cwd)
-                libc.mount("overlay", root, "overlay", 0, plan.overlay_data)
+                _mount_overlay(plan)
             except OSError as error:
                 raise Failure(OVERLAY, f"cannot mount overlayfs: {error.strerror}") from None
         case SnapshotMode.COPY:
@@ -218,6 +253,7 @@ def _setup_root(plan: Plan, placeholders: list[Placeholder], warnings: list[str]
         raise _step("mounting /proc")(error) from None
     _setup_dev(resolve("/dev", True), plan.mapping, warnings)
     _setup_sys(resolve("/sys", True), spec.network, warnings)
+    _mask_proc(root, warnings)
     for cpath, host in plan.etc_files:
         _bind(host, resolve(cpath, False), readonly=True, what=cpath)
 
@@ -264,6 +300,22 @@ def _setup_root(plan: Plan, placeholders: list[Placeholder], warnings: list[str]
     except OSError as error:
         raise _step("setting the hostname")(error) from None
     _enter_root(root, warnings)
+
+
+def _mount_overlay(plan: Plan) -> None:
+    lowers = plan.overlay_lowers
+    data = overlay_options(lowers, plan.overlay_upper, plan.overlay_work)
+    opened: list[int] = []
+    try:
+        if len(data) > MAX_MOUNT_DATA:
+            # Too long for one page: name each layer by a file descriptor of this process instead.
+            opened = [os.open(p, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for p in lowers]
+            names = tuple(f"/proc/self/fd/{fd}" for fd in opened)
+            data = overlay_options(names, plan.overlay_upper, plan.overlay_work)
+        libc.mount("overlay", plan.root, "overlay", 0, data)
+    finally:
+        for fd in opened:
+            close_quietly(fd)
 
 
 def _resolve(root: str, cpath: str, is_dir: bool, placeholders: list[Placeholder]) -> str:
@@ -320,14 +372,71 @@ def _bind(source: str, target: str, *, readonly: bool, what: str) -> None:
     try:
         libc.mount(source, target, None, libc.MS_BIND | libc.MS_REC)
         if readonly:
-            flags = libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY
-            vfs = os.statvfs(target)
-            for st_flag, ms_flag in _LOCKED:
-                if vfs.f_flag & st_flag:
-                    flags |= ms_flag
-            libc.mount(None, target, None, flags)
+            _remount_readonly(target)
+            if os.path.isdir(target):
+                for below in _mounts_below(target):
+                    _remount_readonly(below)
     except OSError as error:
         raise _step(f"bind-mounting {what}")(error) from None
+
+
+def _remount_readonly(target: str) -> None:
+    flags = libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY
+    vfs = os.statvfs(target)
+    for st_flag, ms_flag in _LOCKED:
+        if vfs.f_flag & st_flag:
+            flags |= ms_flag
+    libc.mount(None, target, None, flags)
+
+
+def _mounts_below(target: str) -> list[str]:
+    """Mount points strictly below `target` in this mount namespace (a recursive bind brings them)."""
+    prefix = target.rstrip("/") + "/"
+    found = []
+    with open("/proc/self/mountinfo", "rb") as handle:
+        for line in handle:
+            fields = line.split(b" ")
+            if len(fields) > 4:
+                point = _unescape(fields[4])
+                if point.startswith(prefix):
+                    found.append(point)
+    return found
+
+
+def _unescape(raw: bytes) -> str:
+    """mountinfo writes space, tab, newline and backslash as \\ooo octal escapes."""
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x5C and i + 3 < len(raw) + 1 and raw[i + 1 : i + 4].isdigit():
+            out.append(int(raw[i + 1 : i + 4], 8))
+            i += 4
+        else:
+            out.append(raw[i])
+            i += 1
+    return os.fsdecode(bytes(out))
+
+
+def _mask_proc(root: str, warnings: list[str]) -> None:
+    """Docker's default masked and read-only paths, so the container's root (host root itself, with the
+    identity map) cannot touch the kernel's knobs through /proc and /sys."""
+    for rel in _READONLY_PATHS:
+        path = root + rel
+        if os.path.lexists(path):
+            try:
+                libc.mount(path, path, None, libc.MS_BIND | libc.MS_REC)
+                _remount_readonly(path)
+            except OSError as error:
+                raise _step(f"making {rel} read-only")(error) from None
+    for rel in _MASKED_PATHS:
+        path = root + rel
+        try:
+            if os.path.isdir(path):
+                libc.mount("tmpfs", path, "tmpfs", libc.MS_RDONLY, "size=0")
+            elif os.path.lexists(path):
+                libc.mount("/dev/null", path, None, libc.MS_BIND)
+        except OSError as error:
+            warnings.append(f"could not mask {rel}: {error.strerror}")
 
 
 def _setup_dev(dev: str, mapping: IdMapping, warnings: list[str]) -> None:
@@ -367,6 +476,8 @@ def _setup_sys(sys_dir: str, network: NetworkMode, warnings: list[str]) -> None:
     try:
         if network is NetworkMode.NONE:
             libc.mount("sysfs", sys_dir, "sysfs", flags)
+            for below in _mounts_below(sys_dir):
+                _remount_readonly(below)
         else:
             # sysfs belongs to the host's network namespace: only a read-only bind of it is allowed.
             _bind("/sys", sys_dir, readonly=True, what="/sys")
@@ -459,6 +570,7 @@ def _exec_command(plan: Plan) -> None:
 
     env = dict(spec.env)
     env.setdefault("HOME", user.home or "/")
+    _drop_capabilities()
     try:
         if plan.mapping.method is not IdMapMethod.SINGLE:
             os.setgroups(list(user.groups))
@@ -481,6 +593,17 @@ def _exec_command(plan: Plan) -> None:
     except OSError as error:
         code = "126" if error.errno in (errno.EACCES, errno.ENOEXEC, errno.EISDIR) else "127"
         raise Failure(EXEC, f"{code}:exec {spec.argv[0]}: {error.strerror}") from None
+
+
+def _drop_capabilities() -> None:
+    """Shrink the bounding set to Docker's defaults: exec then gives root no more than those."""
+    last = int(_read_text("/proc/sys/kernel/cap_last_cap") or "40")
+    for cap in range(last + 1):
+        if cap not in _DEFAULT_CAPS:
+            try:
+                libc.prctl(libc.PR_CAPBSET_DROP, cap)
+            except OSError as error:
+                raise Failure(SETUP, f"cannot drop capability {cap}: {error.strerror}") from None
 
 
 def _read_text(path: str) -> str | None:

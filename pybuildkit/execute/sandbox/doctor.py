@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pybuildkit.errors import SandboxError
 from pybuildkit.execute.sandbox import libc
-from pybuildkit.execute.sandbox.idmap import _helper, detect_mapping, subordinate_ranges
+from pybuildkit.execute.sandbox.idmap import detect_mapping, find_id_helper, subordinate_ranges
 from pybuildkit.execute.sandbox.spec import IdMapMethod
 from pybuildkit.execute.sandbox.userns import call_in_userns, remove_tree
 
@@ -192,7 +192,7 @@ def doctor() -> tuple[Check, ...]:
                 )
             )
         for tool in ("newuidmap", "newgidmap"):
-            path_found = _helper(tool)
+            path_found = find_id_helper(tool)
             checks.append(
                 Check(
                     name=tool,

@@ -43,12 +43,12 @@ def subordinate_ranges(path: Path, user: str, uid: int) -> tuple[SubordinateRang
     return tuple(found)
 
 
-def _helper(name: str) -> str | None:
+def find_id_helper(name: str) -> str | None:
+    """The path of newuidmap/newgidmap when it can work (setuid root, or file capabilities)."""
     path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
     if path is None:
         return None
     st = os.stat(path)
-    # Without setuid root (or file capabilities, which we cannot see cheaply) the helper cannot help.
     return path if st.st_mode & 0o4000 and st.st_uid == 0 else _maybe_capability(path)
 
 
@@ -73,7 +73,7 @@ def detect_mapping() -> IdMapping:
         name = str(euid)
     subuids = subordinate_ranges(Path("/etc/subuid"), name, euid)
     subgids = subordinate_ranges(Path("/etc/subgid"), name, euid)
-    if subuids and subgids and _helper("newuidmap") and _helper("newgidmap"):
+    if subuids and subgids and find_id_helper("newuidmap") and find_id_helper("newgidmap"):
         return IdMapping(
             method=IdMapMethod.SUBID,
             uids=_with_range(euid, subuids),
@@ -108,7 +108,7 @@ def write_maps(pid: int, mapping: IdMapping) -> None:
         case IdMapMethod.SUBID:
             procs = [
                 subprocess.Popen(
-                    [_helper(tool) or tool, str(pid), *_flat(idmap)],
+                    [find_id_helper(tool) or tool, str(pid), *_flat(idmap)],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,

@@ -41,6 +41,7 @@ MNT_DETACH = 0x2
 # prctl(2)
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 
 # x86_64 and aarch64 numbers of the syscalls glibc has no wrapper for.

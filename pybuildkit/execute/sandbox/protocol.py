@@ -50,14 +50,25 @@ class Plan:
     spec: RunSpec
     mapping: IdMapping
     root: str
-    overlay_data: str
-    overlay_cwd: str | None
+    overlay_lowers: tuple[str, ...]  # top-most first, the stub layer last
+    overlay_upper: str
+    overlay_work: str
+    stub_layers: tuple[str, ...]
     etc_files: tuple[tuple[str, str], ...]  # (container path, host file)
     files_dir: str
     parent_pid: int
     mode: SnapshotMode
     rootfs: str
     fds: dict[str, int] = field(default_factory=dict)
+
+
+MAX_MOUNT_DATA = 4000  # mount(2) copies one page of options; keep a margin
+
+
+def overlay_options(lowers: tuple[str, ...], upper: str, work: str) -> str:
+    # volatile: no sync of the upper filesystem at unmount (which flushes the *whole* filesystem, other
+    # processes' writes included) and fsync is a no-op. An interrupted run's upperdir is discarded anyway.
+    return f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work},userxattr,volatile"
 
 
 def send_error(fd: int, kind: bytes, text: str) -> None:

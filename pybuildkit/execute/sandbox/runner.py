@@ -4,9 +4,11 @@ Process tree, and why each process exists:
 
     caller (P) ── fork ──► C: unshare(user+mnt+pid+uts+ipc[+net]); P writes C's uid/gid maps;
                            C can only give its *children* the new PID namespace, so it forks
-                    └────► I: PID 1. Mounts the overlay, /proc, /dev, /etc files and the mounts,
-                           pivots into the root, then forks
-                           └────► W: drops to the USER and execs the command.
+                    └────► I: PID 1. Mounts the overlay, /proc (Docker's masked and read-only
+                           paths), /dev, /sys, the /etc files and the mounts, pivots into the
+                           root, then forks
+                           └────► W: keeps Docker's default capabilities only, becomes the USER
+                                  and execs the command.
                            I reaps zombies and forwards signals; when W exits, I removes the mount
                            points it had to create, reports W's status to P and exits, which
                            kills whatever is left in the PID namespace.
@@ -14,20 +16,29 @@ Process tree, and why each process exists:
 Every mount lives in the namespace only, so it vanishes with the last process in it: an interrupted run
 leaves nothing mounted. If P dies, C dies (PDEATHSIG) and so does I, and with I the whole tree.
 
+P's side is this module; C, I and W run `child`. Where overlayfs cannot be mounted, the lowers are
+copied and compared instead (`snapshot`), and the upperdir comes out in the same format.
+
 After fork only pre-imported code runs (no imports, no logging: another thread of P may have held their
 locks at fork time). A child never raises into P's code: it reports a one-line reason on a pipe and exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
+import functools
+import hashlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import stat
 import struct
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -39,6 +50,7 @@ from pybuildkit.execute.sandbox.etcfiles import hostname_file, hosts_file, resol
 from pybuildkit.execute.sandbox.idmap import detect_mapping, write_maps
 from pybuildkit.execute.sandbox.protocol import (
     EXEC,
+    MAX_MOUNT_DATA,
     OVERLAY,
     SETUP,
     USER,
@@ -47,6 +59,7 @@ from pybuildkit.execute.sandbox.protocol import (
     Report,
     close_all_but,
     close_quietly,
+    overlay_options,
     send_error,
 )
 from pybuildkit.execute.sandbox.snapshot import Baseline, diff_into, flatten, take_baseline
@@ -59,7 +72,7 @@ from pybuildkit.execute.sandbox.spec import (
     SnapshotMode,
     TmpfsMount,
 )
-from pybuildkit.execute.sandbox.userns import call_in_userns
+from pybuildkit.execute.sandbox.userns import call_in_userns, remove_tree
 from pybuildkit.execute.sandbox.users import UserLookupError
 
 __all__ = ["SandboxSetupError", "run"]
@@ -99,13 +112,53 @@ class _OverlayUnavailableError(SandboxError):
 def _run_in(
     mode: SnapshotMode, spec: RunSpec, mapping: IdMapping, started: float, overlay_failure: str | None
 ) -> RunResult:
+    created_scratch = not os.path.lexists(spec.scratch)
+    try:
+        return _run_planned(mode, spec, mapping, started, overlay_failure)
+    finally:
+        _clean_scratch(spec.scratch, remove_itself=created_scratch)
+
+
+_SCRATCH_PARTS = ("work", "stubs", "rootfs")
+
+
+def _clean_scratch(scratch: Path, *, remove_itself: bool) -> None:
+    """Remove what a run put in its scratch directory (overlay leaves mode-000 directories in its
+    workdir; the copy snapshot leaves files of every mapped owner, which may need the namespace)."""
+    for name in _SCRATCH_PARTS:
+        path = scratch / name
+        if not os.path.lexists(path):
+            continue
+        try:
+            _open_up(path)
+            shutil.rmtree(path)
+        except OSError:
+            with contextlib.suppress(OSError, SandboxError):
+                remove_tree(path)
+    if remove_itself:
+        with contextlib.suppress(OSError):
+            scratch.rmdir()
+
+
+def _open_up(path: Path) -> None:
+    """chmod u+rwx every directory below `path` whose mode keeps its owner out (overlay's work/work)."""
+    for entry in os.scandir(path) if os.access(path, os.R_OK | os.X_OK) else ():
+        if entry.is_dir(follow_symlinks=False):
+            if entry.stat(follow_symlinks=False).st_mode & 0o700 != 0o700:
+                os.chmod(entry.path, 0o700)
+            _open_up(Path(entry.path))
+
+
+def _run_planned(
+    mode: SnapshotMode, spec: RunSpec, mapping: IdMapping, started: float, overlay_failure: str | None
+) -> RunResult:
     plan = _prepare(spec, mapping, mode)
     match mode:
         case SnapshotMode.OVERLAY:
             with ExitStack() as stack:
                 return _launch(plan, stack, started)
         case SnapshotMode.COPY:
-            lowers = (*spec.lowerdirs, spec.scratch / "stubs")
+            lowers = (*spec.lowerdirs, *(Path(p) for p in plan.stub_layers))
             rootfs = Path(plan.rootfs)
 
             def copy() -> Baseline:
@@ -139,73 +192,93 @@ def _check_overlay_path(path: Path) -> str:
 
 
 def _prepare(spec: RunSpec, mapping: IdMapping, mode: SnapshotMode) -> Plan:
+    """Only the overlay workdir (and the few mount points a run's own mounts need) are made per run:
+    everything constant lives in the process's shared directory, as the disk may be slow."""
     scratch = spec.scratch
+    shared = _shared_dir()
     scratch.mkdir(parents=True, exist_ok=True)
     spec.upperdir.mkdir(mode=0o755, parents=True, exist_ok=True)
     _match_root_dir(spec)
-    for name in ("work", "root", "stubs", "files"):
-        (scratch / name).mkdir(exist_ok=True)
-    stubs = scratch / "stubs"
-    _make_stubs(stubs, spec)
-
-    etc = scratch / "etc"
-    etc.mkdir(exist_ok=True)
-    generated = {
-        "/etc/hosts": hosts_file(spec.hostname, spec.extra_hosts),
-        "/etc/resolv.conf": resolv_conf(spec.network),
-        "/etc/hostname": hostname_file(spec.hostname),
-    }
-    etc_files = []
-    for cpath, text in generated.items():
-        host = etc / cpath.rsplit("/", 1)[1]
-        host.write_text(text)
-        host.chmod(0o644)
-        etc_files.append((cpath, str(host)))
-
-    overlay_cwd: str | None = None
-    data = ""
-    if mode is SnapshotMode.COPY:
-        (scratch / "rootfs").mkdir(exist_ok=True)
-    else:
-        overlay_cwd, data = _overlay_options(spec, stubs)
+    stub_layers = [shared / "stubs"]
+    if spec.mounts:
+        _make_stubs(scratch / "stubs", spec)
+        stub_layers.insert(0, scratch / "stubs")
+    etc_files = (
+        ("/etc/hosts", _cached_file(shared, hosts_file(spec.hostname, spec.extra_hosts))),
+        ("/etc/resolv.conf", _cached_file(shared, resolv_conf(spec.network))),
+        ("/etc/hostname", _cached_file(shared, hostname_file(spec.hostname))),
+    )
+    lowers: tuple[str, ...] = ()
+    upper = work = ""
+    match mode:
+        case SnapshotMode.COPY:
+            (scratch / "rootfs").mkdir(exist_ok=True)
+        case SnapshotMode.OVERLAY:
+            (scratch / "work").mkdir(exist_ok=True)
+            lowers, upper, work = _overlay_paths(spec, tuple(stub_layers))
     return Plan(
         spec=spec,
         mapping=mapping,
-        root=str((scratch / "root").resolve()),
-        overlay_data=data,
-        overlay_cwd=overlay_cwd,
-        etc_files=tuple(etc_files),
-        files_dir=str((scratch / "files").resolve()),
+        root=str(shared / "root"),
+        overlay_lowers=lowers,
+        overlay_upper=upper,
+        overlay_work=work,
+        stub_layers=tuple(str(p) for p in stub_layers),
+        etc_files=etc_files,
+        files_dir=str(shared / "files"),
         parent_pid=os.getpid(),
         mode=mode,
         rootfs=str((scratch / "rootfs").resolve()),
     )
 
 
-def _overlay_options(spec: RunSpec, stubs: Path) -> tuple[str | None, str]:
-    """(directory to mount from, mount data) for overlayfs with `userxattr`."""
-    lowers = [_check_overlay_path(p) for p in spec.lowerdirs] + [_check_overlay_path(stubs)]
+@functools.cache
+def _shared_dir() -> Path:
+    """This process's constant sandbox parts: the common stub layer (empty /proc, /dev, /sys and
+    /etc files to mount over), generated /etc files by content, and the mount points for the root and
+    the secret tmpfs. Mount points can be shared by concurrent runs: each mounts in its own namespace."""
+    base = Path(tempfile.mkdtemp(prefix="pbkit-sandbox-")).resolve()
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    os.chmod(base, 0o755)
+    for rel in ("root", "files", "etc", "stubs/proc", "stubs/dev", "stubs/sys", "stubs/etc"):
+        (base / rel).mkdir(parents=True, exist_ok=True)
+        os.chmod(base / rel, 0o755)
+    for rel in ("stubs/etc/hosts", "stubs/etc/resolv.conf", "stubs/etc/hostname"):
+        (base / rel).touch()
+        os.chmod(base / rel, 0o644)
+    return base
+
+
+def _cached_file(shared: Path, text: str) -> str:
+    """A read-only file with `text`, shared by every run that needs the same content."""
+    data = text.encode()
+    path = shared / "etc" / hashlib.sha256(data).hexdigest()[:32]
+    if not path.exists():
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_bytes(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    return str(path)
+
+
+def _overlay_paths(spec: RunSpec, stubs: tuple[Path, ...]) -> tuple[tuple[str, ...], str, str]:
+    """(lowerdirs, upperdir, workdir) for overlayfs, checked for what its option syntax cannot carry."""
+    lowers = tuple(_check_overlay_path(p) for p in (*spec.lowerdirs, *stubs))
     upper = _check_overlay_path(spec.upperdir)
     work = _check_overlay_path(spec.scratch / "work")
-    overlay_cwd: str | None = None
-    data = f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work},userxattr"
-    if len(data) > 4000:
-        # mount(2) data is one page: name the layers relative to their common parent instead.
-        overlay_cwd = os.path.commonpath([*lowers, upper, work])
-        rel = [os.path.relpath(p, overlay_cwd) for p in lowers]
-        data = (
-            f"lowerdir={':'.join(rel)},upperdir={os.path.relpath(upper, overlay_cwd)},"
-            f"workdir={os.path.relpath(work, overlay_cwd)},userxattr"
-        )
-        if len(data) > 4000:
-            raise _OverlayUnavailableError(f"too many layers for one overlay mount ({len(lowers)})")
-    return overlay_cwd, data
+    # Even named by file descriptor (about 18 bytes a layer), the options must fit mount(2)'s page.
+    if len(overlay_options(tuple("/proc/self/fd/1000" for _ in lowers), upper, work)) > MAX_MOUNT_DATA:
+        raise _OverlayUnavailableError(f"too many layers for one overlay mount ({len(lowers)})")
+    return lowers, upper, work
 
 
 def _match_root_dir(spec: RunSpec) -> None:
     """The container's / takes the upperdir's owner and mode: give a fresh upperdir those of the
     image's /, so that a `mkdir -m 700` upperdir cannot lock a non-root USER out of the root."""
-    if not spec.lowerdirs or any(spec.upperdir.iterdir()):
+    if any(spec.upperdir.iterdir()):
+        return
+    if not spec.lowerdirs:  # FROM scratch: Docker's / is 0755, whatever the caller's umask
+        os.chmod(spec.upperdir, 0o755)
         return
     want = os.lstat(spec.lowerdirs[0])
     have = os.lstat(spec.upperdir)
@@ -217,10 +290,10 @@ def _match_root_dir(spec: RunSpec) -> None:
 
 
 def _make_stubs(stubs: Path, spec: RunSpec) -> None:
-    """The lowest layer: empty mount points, so a rootfs lacking /proc or /etc/hosts needs no
-    placeholder in the upperdir (the image's own entries, above, win where they exist)."""
-    dirs = ["proc", "dev", "sys", "etc"]
-    files = ["etc/hosts", "etc/resolv.conf", "etc/hostname"]
+    """A stub layer for this run's own mount targets (just above the shared one), so that a target
+    the image lacks needs no placeholder in the upperdir; the image's own entries, above, win."""
+    dirs: list[str] = []
+    files: list[str] = []
     for mount in spec.mounts:
         rel = mount.target.strip("/")
         if not rel or ".." in rel.split("/"):
@@ -232,12 +305,24 @@ def _make_stubs(stubs: Path, spec: RunSpec) -> None:
                 dirs.append(rel)
             case BindMount(source=source):
                 (files if not source.is_dir() else dirs).append(rel)
+    stubs.mkdir(exist_ok=True)
     for rel in dirs:
-        (stubs / rel).mkdir(mode=0o755, parents=True, exist_ok=True)
+        _mkdirs(stubs, rel)
     for rel in files:
-        (stubs / rel).parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        _mkdirs(stubs, rel.rpartition("/")[0])
         if not (stubs / rel).exists():
-            (stubs / rel).touch(mode=0o644)
+            (stubs / rel).touch()
+            os.chmod(stubs / rel, 0o644)
+
+
+def _mkdirs(base: Path, rel: str) -> None:
+    """mkdir -p with mode 0755 whatever the umask (the stubs show through as the container's dirs)."""
+    current = base
+    for part in (p for p in rel.split("/") if p):
+        current = current / part
+        if not current.is_dir():
+            current.mkdir()
+            os.chmod(current, 0o755)
 
 
 def _open_sink(sink: object, owned: list[int], readers: dict[int, Callable[[bytes], None]]) -> int:

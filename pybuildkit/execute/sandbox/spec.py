@@ -131,7 +131,8 @@ class RunSpec:
     `lowerdirs` are the unpacked parent layers, top-most first (overlay order), never written. `upperdir`
     receives every change (it is the new layer, in overlay format). `scratch` is an empty (or absent)
     directory on the same filesystem as `upperdir`, private to this run: it holds overlay's workdir, the
-    mount point and generated /etc files; the caller removes it afterwards (see `remove_tree`).
+    mount point and generated /etc files; `run` empties it before returning (and removes it if it did not
+    exist). After an interruption, delete it (and a discarded upperdir) with `remove_tree`.
     `user` is Docker's USER syntax (`name`, `uid`, `name:group`, `uid:gid`; empty = root), resolved in the
     container's /etc/passwd and /etc/group.
     """
