@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 # name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    "build": "pybuildkit.execute.session",
+    "BuildResult": "pybuildkit.execute.result",
     "parse": "pybuildkit.api",
     "parse_file": "pybuildkit.api",
     "lint": "pybuildkit.linter",
@@ -23,11 +25,13 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BuildResult",
     "DockerfileError",
     "Finding",
     "LintConfig",
     "PyBuildKitError",
     "__version__",
+    "build",
     "lint",
     "parse",
     "parse_file",
@@ -36,6 +40,8 @@ __all__ = [
 if TYPE_CHECKING:
     from pybuildkit.api import parse, parse_file
     from pybuildkit.errors import DockerfileError, PyBuildKitError
+    from pybuildkit.execute.result import BuildResult
+    from pybuildkit.execute.session import build
     from pybuildkit.linter import Finding, LintConfig, lint
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 # Order is the order of `pybuildkit --help`.
 COMMANDS: tuple[str, ...] = (
+    "build",
     "parse",
     "lint",
     "fmt",

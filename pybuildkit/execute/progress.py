@@ -82,6 +82,27 @@ class Renderer:
         self.running: dict[int, str] = {}
         self._lock = threading.Lock()
         self._status_shown = False
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if self.mode == "tty":
+            # Redraw the status line while a long step runs, so the elapsed time keeps moving.
+            self._ticker = threading.Thread(target=self._tick, name="progress-tty", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.2):
+            with self._lock:
+                if self.running:
+                    self._status()
+                    self.out.flush()
+
+    def _status(self) -> None:
+        if self._status_shown:
+            self.out.write("\r\x1b[2K")
+        elapsed = time.monotonic() - self.started
+        names = ", ".join(self.running.values())
+        self.out.write(f"[+] Building {elapsed:.1f}s  {names}"[:200])
+        self._status_shown = True
 
     def __call__(self, event: ProgressEvent) -> None:
         with self._lock:
@@ -112,12 +133,12 @@ class Renderer:
             text = line.split(" ", 1)[1] if " " in line else line
             self.out.write(f"{prefix}{text}\n")
         if self.running:
-            elapsed = time.monotonic() - self.started
-            names = ", ".join(self.running.values())
-            self.out.write(f"[+] Building {elapsed:.1f}s  {names}"[:200])
-            self._status_shown = True
+            self._status()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         with self._lock:
             if self._status_shown:
                 self.out.write("\r\x1b[2K")

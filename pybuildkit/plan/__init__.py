@@ -7,8 +7,8 @@ ONBUILD, expanding each instruction at its point as BuildKit does (`Plan`). Pure
 
 from __future__ import annotations
 
+from pybuildkit.image.platform import Platform, host_platform
 from pybuildkit.plan.expand import expand_instruction
-from pybuildkit.plan.platforms import Platform, host_platform, parse_platform
 from pybuildkit.plan.program import Program, Stage, build_program
 from pybuildkit.plan.render import plan_json, program_json
 from pybuildkit.plan.resolve import (
@@ -34,7 +34,6 @@ __all__ = [
     "expand_instruction",
     "host_platform",
     "load_program",
-    "parse_platform",
     "plan_json",
     "plan_program",
     "program_json",

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from enum import Enum
 
-from pybuildkit.plan.platforms import Platform
+from pybuildkit.image.platform import Platform
 from pybuildkit.plan.resolve import BaseImageLookup, Plan, PlannedInstruction, PlannedStage, load_program
 from pybuildkit.source import Span
 from pybuildkit.syntax.nodes import Dockerfile

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from pybuildkit.errors import DockerfileError, ExpansionError, InstructionError, PyBuildKitError
+from pybuildkit.image.platform import InvalidPlatformError, Platform, host_platform
 from pybuildkit.instructions import (
     DEFAULT_SHELL,
     AddInstruction,
@@ -31,7 +32,6 @@ from pybuildkit.instructions import (
 from pybuildkit.instructions.base import chomp_heredoc, go_quote, is_heredoc_word
 from pybuildkit.instructions.suggest import did_you_mean
 from pybuildkit.plan.expand import expand_instruction
-from pybuildkit.plan.platforms import Platform, PlatformError, host_platform, parse_platform
 from pybuildkit.plan.program import Program, Stage
 from pybuildkit.shell import Expansion, ShellExpansionError, expand, expand_words
 from pybuildkit.source import Position, Span
@@ -317,9 +317,9 @@ def plan_program(
     host = build_platform or host_platform()
     try:
         target_platform = (
-            platform if isinstance(platform, Platform) else parse_platform(platform) if platform else host
+            platform if isinstance(platform, Platform) else Platform.parse(platform) if platform else host
         )
-    except PlatformError as error:
+    except InvalidPlatformError as error:
         raise DockerfileError(
             f"invalid target platform: {error.message}", filename=program.filename
         ) from None
@@ -396,8 +396,8 @@ class _Resolver:
                     base.span,
                 )
             try:
-                platform = parse_platform(expanded.value, default=self.target_platform)
-            except PlatformError as error:
+                platform = Platform.parse(expanded.value, default=self.target_platform)
+            except InvalidPlatformError as error:
                 raise _locate(
                     InstructionError(f"failed to parse platform {base.platform}: {error.message}", hint=hint),
                     self.program,

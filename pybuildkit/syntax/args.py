@@ -12,6 +12,7 @@ settle it on its own.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import NamedTuple
@@ -231,7 +232,7 @@ def parse_words(rest: str, escape: str) -> list[str]:
     """Whitespace-separated words, quotes and escapes kept (BuildKit `parseWords`, used by ARG/ENV/LABEL)."""
     if '"' not in rest and "'" not in rest and escape not in rest:
         return [w for w in _split_go_space(rest) if w]
-    whole, word = _WORD_PATTERNS[escape]
+    whole, word = _word_patterns(escape)
     if whole.fullmatch(rest):
         # Closed quotes, no escape character at the very end: a word is a run of plain characters,
         # escaped characters and quoted strings, exactly what the state machine below reads.
@@ -306,15 +307,13 @@ def _parse_words_machine(rest: str, escape: str) -> list[str]:
 _GO_SPACE_RUN = re.compile("[" + re.escape(GO_SPACES) + "]+")
 
 
+@functools.cache  # compiled on first use: a few milliseconds a CLI run need not pay
 def _word_patterns(escape: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     spaces = re.escape(GO_SPACES)
     e = re.escape(escape)
     word = rf"""(?:[^{spaces}"'{e}]|{e}[\s\S]|"(?:[^"{e}]|{e}[\s\S])*"|'[^']*')+"""
     # Words must be separated by spaces here, so the engine never tries to cut one word in many ways.
     return re.compile(rf"[{spaces}]*(?:{word}(?:[{spaces}]+{word})*)?[{spaces}]*"), re.compile(word)
-
-
-_WORD_PATTERNS = {"\\": _word_patterns("\\"), "`": _word_patterns("`")}
 
 
 def _split_go_space(text: str) -> list[str]:

@@ -614,3 +614,35 @@ def test_short_cut_notices_changes(workspace: Workspace, change: Callable[[Path]
     after = build(context, root=workspace.root)
     assert not after.short_circuited
     assert after.digest != first.digest
+
+
+def test_two_builds_at_once_share_a_store(workspace: Workspace) -> None:
+    import subprocess
+    import sys
+
+    from tests.support import REPO
+
+    files: dict[str, str | bytes] = {f"src/f{i}.txt": f"{i}\n" * 100 for i in range(50)}
+    context = workspace.write({"Dockerfile": "FROM busybox\nCOPY src/ /src/\nWORKDIR /src/work\n", **files})
+    code = (
+        "import sys\n"
+        "from pybuildkit.execute.session import build\n"
+        "print(build(sys.argv[1], root=sys.argv[2], tags=[sys.argv[3]], source_date_epoch=0).digest)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(context), str(workspace.root), f"twin:{n}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    assert outputs[0][0] == outputs[1][0]
+    store = Store(workspace.root)
+    assert store.resolve("twin:0").digest == store.resolve("twin:1").digest
+    assert not [p for p in (workspace.root / "tmp").iterdir() if not p.name.endswith(".lock")]

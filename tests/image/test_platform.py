@@ -1,4 +1,5 @@
-"""Platform strings, normalised as containerd does, and the host's platform."""
+"""Platform strings as containerd's `platforms.Parse` + `Normalize` + `Format` read and print them, and the
+host's platform."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ CASES = [
     ("linux/amd64/v3", "linux/amd64/v3"),
     ("arm64", "linux/arm64"),
     ("windows/amd64", "windows/amd64"),
+    ("linux/arm/6", "linux/arm/v6"),
+    ("Linux/AMD64", "linux/amd64"),
+    ("darwin/ppc64le", "darwin/ppc64le"),
+    ("macos/arm64", "darwin/arm64"),
 ]
 
 
@@ -37,17 +42,43 @@ def test_parse_normalises(text: str, expected: str) -> None:
     assert str(Platform.parse(text)) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["", "linux/", "/amd64", "a/b/c/d"], ids=["empty", "no-arch", "no-os", "too-long"]
-)
+# A lone word takes what it lacks from the default platform (the host's when none is given).
+HOST = Platform(os="linux", architecture="amd64")
+LONE = [
+    ("linux", HOST, "linux/amd64"),
+    ("arm64", HOST, "linux/arm64"),
+    ("linux", Platform(os="linux", architecture="arm", variant="v6"), "linux/arm/v6"),
+    ("windows", Platform(os="linux", architecture="arm", variant="v6"), "windows/arm/v7"),
+]
+
+
+@pytest.mark.parametrize(("text", "default", "expected"), LONE, ids=[f"{r[0]}-{r[1]}" for r in LONE])
+def test_lone_word_takes_the_default(text: str, default: Platform, expected: str) -> None:
+    assert str(Platform.parse(text, default=default)) == expected
+
+
+BAD = [
+    ("empty", ""),
+    ("no-arch", "linux/"),
+    ("no-os", "/amd64"),
+    ("too-long", "a/b/c/d"),
+    ("four-parts", "linux/amd64/v2/x"),
+    ("unknown-word", "nonsense"),
+    ("space", "linux/am d64"),
+    ("wildcard", "*/amd64"),
+]
+
+
+@pytest.mark.parametrize("text", [row[1] for row in BAD], ids=[row[0] for row in BAD])
 def test_bad_platforms(text: str) -> None:
     with pytest.raises(InvalidPlatformError):
-        Platform.parse(text)
+        Platform.parse(text, default=HOST)
 
 
 def test_host_platform_matches_uname() -> None:
     host = host_platform()
     assert host.os == "linux"
+    assert host.architecture
     expected = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine)
     if expected:
         assert host.architecture == expected

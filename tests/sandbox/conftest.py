@@ -181,7 +181,7 @@ def ensure_user(name: str, *, subids: str | None) -> str:
 
 
 def _public_dir() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="pbkit-sandbox-", dir="/tmp"))
+    path = Path(tempfile.mkdtemp(prefix="pbkit-sandbox-test-", dir="/tmp"))
     path.chmod(0o755)
     return path
 

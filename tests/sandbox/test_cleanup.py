@@ -65,14 +65,16 @@ def test_killing_the_caller_tears_everything_down(sandbox: Sandbox, signum: int)
         "argv": ["/bin/sh", "-c", f"sleep 1{marker} & sleep 1{marker}"],
         "env": [["PATH", "/bin"]],
     }
+    # The killed driver cannot remove its shared directory (see runner._shared_dir): keep it in ours.
+    tmpdir = sandbox.owned_dir(f"tmp-kill-{signum}")
     if sandbox.mode == "direct":
         command = [sys.executable, str(Path(__file__).with_name("driver.py"))]
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmpdir)}
         ids: dict[str, object] = {}
     else:
         assert sandbox.package_copy and sandbox.user and SYSTEM_PYTHON
         command = [SYSTEM_PYTHON, str(sandbox.package_copy / "driver.py")]
-        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(sandbox.package_copy)}
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(sandbox.package_copy), "TMPDIR": str(tmpdir)}
         entry = pwd.getpwnam(sandbox.user)
         ids = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
     proc = subprocess.Popen(

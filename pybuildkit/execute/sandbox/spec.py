@@ -169,7 +169,9 @@ class RunResult:
 
     The upperdir holds the changes in overlay format: a deleted path is a 0/0 character device, a
     directory whose lower contents were replaced carries the xattr named `opaque_xattr` set to "y".
-    Its files carry host ids: translate them with `idmap` (identity when running as real root).
+    Its files carry host ids: translate them with `idmap` (identity when running as real root), or,
+    simpler and necessary when rootless (files of other container users may be unreadable), read the
+    upperdir inside `call_in_userns`, where stat() already reports the in-container ids.
     `placeholders` lists container paths this run had to create as mount points and could not remove
     afterwards (the command wrote beside them); the layer writer must leave them out of the layer.
     """

@@ -15,7 +15,8 @@ _MAX_ID = 2**31 - 1
 
 
 class UserLookupError(SandboxError):
-    """A USER (or --chown) names a user or group the image does not define."""
+    """The step asks for what the image does not have: a USER (or --chown) user or group it does not
+    define, or a working directory that cannot be made. A Dockerfile error: the executor attaches the line."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
