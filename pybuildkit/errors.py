@@ -48,7 +48,9 @@ class DockerfileError(PyBuildKitError):
             return self.filename
         return f"{self.filename}:{self.span.start.line}:{self.span.start.column}"
 
-    def located(self, *, filename: str, span: Span | None = None, source: str | None = None) -> DockerfileError:
+    def located(
+        self, *, filename: str, span: Span | None = None, source: str | None = None
+    ) -> DockerfileError:
         """Fill in the location (the one choke point where positions are attached); returns self."""
         self.filename = filename
         if self.span is None:

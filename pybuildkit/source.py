@@ -36,11 +36,17 @@ def code_frame(text: str, span: Span, *, context: int = 1) -> str:
 
     The frame looks like BuildKit's: a gutter with line numbers, `>>>` on the marked lines.
     """
-    lines = text.splitlines()
+    # Only "\n" ends a line in a Dockerfile; str.splitlines would also split on \x0c, \x85, \u2028...
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    if lines[-1] == "":
+        lines.pop()
     if not lines:
         return ""
     first = max(1, span.start.line - context)
-    last_marked = max(span.start.line, span.end.line - (1 if span.end.column == 1 and span.end.line > span.start.line else 0))
+    last_marked = max(
+        span.start.line,
+        span.end.line - (1 if span.end.column == 1 and span.end.line > span.start.line else 0),
+    )
     last = min(len(lines), last_marked + context)
     width = len(str(last))
     out: list[str] = []

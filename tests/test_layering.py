@@ -74,6 +74,15 @@ def test_import_is_light() -> None:
     import sys
 
     code = "import sys, pybuildkit, pybuildkit.cli; print(' '.join(sorted(m for m in sys.modules)))"
-    modules = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    modules = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split()
     heavy = {"lark", "zstandard", "isal", "pathspec", "tarfile"} & set(modules)
     assert not heavy, f"import pybuildkit loads {sorted(heavy)}"
+
+
+def test_lint_cli_offers_every_formatter() -> None:
+    from pybuildkit.cli import lint as lint_cli
+    from pybuildkit.linter.formatters import FORMATS
+
+    assert lint_cli.FORMATS == FORMATS

@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "push",
     "login",
     "logout",
+    "doctor",
 )
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 THRESHOLDS = ("error", "warning", "info", "style", "none")
+# The linter's formatter names, written out so `register` need not import the linter (tests keep them equal).
+FORMATS = ("text", "json", "sarif", "github", "checkstyle", "gitlab", "junit")
 
 
 def register(subparsers: Any) -> None:
-    from pybuildkit.linter.formatters import FORMATS
-
     parser = subparsers.add_parser(
         "lint",
         help="check Dockerfiles with BuildKit's build checks and hadolint's rules",

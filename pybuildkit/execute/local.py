@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from pybuildkit.context import BuildContext, ContextDigests
 from pybuildkit.context import EntryKind as ContextKind
@@ -45,10 +45,10 @@ from pybuildkit.execute.rootfs import (
     LayerIndex,
     RootView,
     adopt_snapshot,
-    load_snapshot,
     materialize,
-    unpack_snapshot,
 )
+from pybuildkit.execute.runopts import BuildNetwork, RunOptions
+from pybuildkit.execute.snapshots import Snapshots
 from pybuildkit.image.digest import digest_hex
 from pybuildkit.image.platform import Platform as ImagePlatform
 from pybuildkit.image.spec import Descriptor, Image
@@ -91,6 +91,7 @@ class LocalExecutor:
         platform: str = "",
         work: Path,
         stat_paths: set[str] | None = None,
+        run_options: RunOptions | None = None,
     ) -> None:
         self.store = store
         self.context = context
@@ -100,8 +101,10 @@ class LocalExecutor:
         self.named = dict(named or {})
         self.platform = platform
         self.work = work
+        self.run_options = run_options or RunOptions()
         self.indexes: dict[str, LayerIndex] = {}
         self._lock = threading.Lock()
+        self.snapshots = Snapshots(store, indexes=self.indexes, lock=self._lock)
         self.volatile = False  # True when a step read something that cannot be stat-ed (a URL)
         self.images_used: dict[str, str] = {}  # reference -> manifest digest
         self._contexts: dict[str, BuildContext] = {}
@@ -166,18 +169,7 @@ class LocalExecutor:
     # -- views --------------------------------------------------------------------------------------
 
     def index(self, layer: LayerRef) -> LayerIndex:
-        with self._lock:
-            found = self.indexes.get(layer.diff_id)
-        if found is not None:
-            return found
-        directory = self.store.root / "snapshots" / digest_hex(layer.diff_id)
-        index = load_snapshot(directory)
-        if index is None:
-            with self.store.open_blob(layer.digest, size=layer.size) as blob:
-                index = unpack_snapshot(blob, directory, temp_dir=self.store.temp_dir)
-        with self._lock:
-            self.indexes[layer.diff_id] = index
-        return index
+        return self.snapshots.index(layer)
 
     def view(self, layers: Sequence[LayerRef]) -> RootView:
         return RootView(self.index(layer) for layer in layers)
@@ -282,22 +274,36 @@ class LocalExecutor:
                     else:
                         for path, digest in self._context_digests(tree, mount.source or "."):
                             files.append((f"mount {mount.target}: {path}", digest))
-                case MountType.CACHE | MountType.TMPFS:
-                    pass  # their content is not an input: BuildKit keeps them out of the key
-                case MountType.SECRET | MountType.SSH:
-                    raise BuildError(
-                        f"RUN --mount=type={mount.type.value} is not supported by this builder yet",
-                        hint="pass what the command needs through a build context or a cache mount",
-                    )
+                case MountType.CACHE:
+                    # The content is not an input (BuildKit keeps it out of the key), its seed is.
+                    name, key, _ = self._mount_source(mount, step, states)
+                    if key:
+                        sources.append((f"mount {mount.target}: {name}", key))
+                case MountType.TMPFS | MountType.SECRET | MountType.SSH:
+                    pass  # secrets and agents are keyed by their id (in the instruction), never their content
+        # The build-level network and extra hosts are part of the step, as in BuildKit's ExecOp meta.
+        options = self.run_options
+        if instruction.network.value == "default" and options.network is not BuildNetwork.DEFAULT:
+            sources.append(("network", options.network.value))
+        if options.extra_hosts:
+            sources.append(("add-host", ",".join(f"{h}={ip}" for h, ip in options.extra_hosts)))
         return StepInputs(files=tuple(files), sources=tuple(sources))
 
     def _mounts(
-        self, step: Step, instruction: RunInstruction, states: Mapping[int, StageState], work: Path
+        self,
+        step: Step,
+        instruction: RunInstruction,
+        states: Mapping[int, StageState],
+        work: Path,
+        stack: contextlib.ExitStack,
+        env: list[tuple[str, str]],
     ) -> list[Any]:
-        """The sandbox mounts of a RUN: binds (context, stage, image), cache directories, tmpfs."""
+        """The sandbox mounts of a RUN: binds (context, stage, image), cache directories, tmpfs, secrets
+        and SSH agent sockets. Cache locks are held on `stack`; variables for the command go to `env`."""
         from pybuildkit.execute import sandbox
 
         out: list[Any] = []
+        agents = 0
         for number, mount in enumerate(instruction.mounts):
             target = (
                 mount.target if mount.target.startswith("/") else f"{step.workdir.rstrip('/')}/{mount.target}"
@@ -331,21 +337,109 @@ class LocalExecutor:
                             source = copy
                     out.append(sandbox.BindMount(source=source, target=target, readonly=mount.read_only))
                 case MountType.CACHE:
-                    ident = hashlib.sha256(mount.effective_cache_id.encode()).hexdigest()[:32]
-                    directory = self.store.root / "cache-mounts" / ident
-                    if not directory.is_dir():
-                        directory.mkdir(parents=True, exist_ok=True)
-                        os.chmod(directory, mount.mode if mount.mode is not None else 0o755)
-                        if os.geteuid() == 0:
-                            os.chown(directory, mount.uid or 0, mount.gid or 0)
+                    directory = self._cache_dir(mount, step, states, work, number, stack)
                     out.append(sandbox.BindMount(source=directory, target=target, readonly=False))
                 case MountType.TMPFS:
                     out.append(sandbox.TmpfsMount(target=target, size=mount.size_limit or None))
-                case MountType.SECRET | MountType.SSH:
-                    raise BuildError(
-                        f"RUN --mount=type={mount.type.value} is not supported by this builder yet"
+                case MountType.SECRET:
+                    secret = self.run_options.secret(mount.secret_id)
+                    if secret is None:
+                        if mount.required:
+                            raise BuildError(
+                                f"secret {mount.secret_id} not found",
+                                hint=f"pass it with --secret id={mount.secret_id},src=FILE",
+                            )
+                        continue  # an optional secret that was not given: no mount (BuildKit's rule)
+                    value = secret.read()
+                    if mount.env is not None:
+                        env.append((mount.env, value.decode("utf-8", "surrogateescape")))
+                    if mount.secret_target is not None:
+                        out.append(
+                            sandbox.FileMount(
+                                target=_absolute(mount.secret_target, step.workdir),
+                                content=value,
+                                mode=mount.mode if mount.mode is not None else 0o400,
+                                uid=mount.uid or 0,
+                                gid=mount.gid or 0,
+                            )
+                        )
+                case MountType.SSH:
+                    ident = mount.cache_id or "default"
+                    agent = self.run_options.agent(ident)
+                    if agent is None:
+                        if mount.required:
+                            raise BuildError(
+                                f"no SSH key {ident!r} forwarded from the client",
+                                hint=f"pass --ssh {ident}=$SSH_AUTH_SOCK to `pybuildkit build`",
+                            )
+                        continue
+                    if not agent.socket.exists():
+                        raise BuildError(f"--ssh {ident}: agent socket {agent.socket} does not exist")
+                    where = (
+                        _absolute(mount.target, step.workdir)
+                        if mount.target
+                        else f"/run/buildkit/ssh_agent.{agents}"
                     )
+                    agents += 1
+                    out.append(sandbox.BindMount(source=agent.socket, target=where, readonly=False))
+                    if agents == 1:
+                        env.append(("SSH_AUTH_SOCK", where))
         return out
+
+    def _cache_dir(
+        self,
+        mount: Mount,
+        step: Step,
+        states: Mapping[int, StageState],
+        work: Path,
+        number: int,
+        stack: contextlib.ExitStack,
+    ) -> Path:
+        """The host directory of a cache mount, with its `sharing` enforced across threads and processes:
+        `shared` takes a shared lock, `locked` waits for an exclusive one, `private` takes an exclusive one
+        or, when the cache is busy, gets a fresh directory of its own (thrown away after the step)."""
+        from pybuildkit.instructions.mounts import ShareMode
+        from pybuildkit.store.files import flocked
+
+        name, _, layers = self._mount_source(mount, step, states)
+        ident = hashlib.sha256(f"{mount.effective_cache_id}\0{name}".encode()).hexdigest()[:32]
+        base = self.store.root / "cache-mounts"
+        directory = base / ident
+        sharing = mount.effective_sharing
+        lock = base / f"{ident}.lock"
+        match sharing:
+            case ShareMode.SHARED:
+                stack.enter_context(flocked(lock, shared=True))
+            case ShareMode.LOCKED:
+                stack.enter_context(flocked(lock))
+            case ShareMode.PRIVATE:
+                if not stack.enter_context(flocked(lock, blocking=False)):
+                    directory = work / f"cache-{number}"
+            case _:
+                assert_never(sharing)
+        if not directory.is_dir():
+            fresh = work / f"cache-new-{number}"
+            if name:
+                # `from=`: the cache starts as a copy of that stage's or image's `source` directory.
+                view = self.view(layers)
+                sub, entry = view.resolve(mount.source or "")
+                if entry is None or entry.kind is not EntryKind.DIRECTORY:
+                    raise BuildError(
+                        f"--mount type=cache: source {mount.source or '/'} is not a directory in {name}"
+                    )
+                materialize(RootView([_subtree(view, sub)]), fresh)
+            else:
+                fresh.mkdir(parents=True)
+            os.chmod(fresh, mount.mode if mount.mode is not None else 0o755)
+            if os.geteuid() == 0:
+                os.chown(fresh, mount.uid or 0, mount.gid or 0)
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(fresh, directory)
+            except OSError:
+                if not directory.is_dir():
+                    raise
+        return directory
 
     def _context_digests(self, tree: ContextTree, source: str) -> list[tuple[str, str]]:
         clean = "/".join(p for p in source.split("/") if p not in ("", "."))
@@ -508,12 +602,16 @@ class LocalExecutor:
         work = Path(tempfile.mkdtemp(prefix="run-", dir=self.work))
         lower, upper, scratch = work / "lower", work / "upper", work / "scratch"
         upper.mkdir()
+        locks = contextlib.ExitStack()
         try:
             lowerdirs = self._lowerdirs(state.layers, lower)
-            env = tuple(planned.env) + tuple(
-                (k, v) for k, _, v in (item.partition("=") for item in self.proxy_env)
+            extra_env: list[tuple[str, str]] = []
+            mounts: list[sandbox.Mount] = self._mounts(step, instruction, states, work, locks, extra_env)
+            env = (
+                tuple(planned.env)
+                + tuple((k, v) for k, _, v in (item.partition("=") for item in self.proxy_env))
+                + tuple(extra_env)
             )
-            mounts: list[sandbox.Mount] = self._mounts(step, instruction, states, work)
             if planned.script is not None:
                 name, content = planned.script
                 mounts.append(
@@ -537,15 +635,15 @@ class LocalExecutor:
                 env=env,
                 cwd=step.workdir or "/",
                 user=step.user,
-                network=sandbox.NetworkMode.NONE
-                if instruction.network.value == "none"
-                else sandbox.NetworkMode.HOST,
+                network=self._network(instruction),
+                extra_hosts=self.run_options.extra_hosts,
                 mounts=tuple(mounts),
                 stdout=keep,
                 stderr=keep,
             )
             try:
-                result = sandbox.run(spec)
+                with locks:
+                    result = sandbox.run(spec)
             except PyBuildKitError as error:
                 raise BuildError(f"RUN cannot start: {error.message}", hint=error.hint) from None
             if result.exit_code != 0:
@@ -581,38 +679,23 @@ class LocalExecutor:
                 self.indexes[layer.diff_id] = index
             return layer
         finally:
+            locks.close()
             with contextlib.suppress(PyBuildKitError, OSError):
                 sandbox.remove_tree(work)
             shutil.rmtree(work, ignore_errors=True)
 
+    def _network(self, instruction: RunInstruction) -> Any:
+        from pybuildkit.execute import sandbox
+
+        wanted = instruction.network.value
+        if wanted == "default":
+            wanted = self.run_options.network.value
+        # "default" is the host's network: an isolated namespace with outbound access needs slirp4netns
+        # and /dev/net/tun, which ordinary users do not have here (docs/run.md).
+        return sandbox.NetworkMode.NONE if wanted == "none" else sandbox.NetworkMode.HOST
+
     def _lowerdirs(self, layers: Sequence[LayerRef], scratch: Path) -> tuple[Path, ...]:
-        """Overlay lower directories for a RUN, top-most first: the upperdirs of the RUNs on top of the
-        stack as they are (they are overlay-format trees), and everything below them flattened once into
-        `<store>/flat/<hash of their diff_ids>` (kept, so the next RUN on the same base reuses it)."""
-        indexes = [self.index(layer) for layer in layers]
-        split = len(indexes)
-        while split > 0 and indexes[split - 1].tree is not None:
-            split -= 1
-        trees = [index.tree for index in reversed(indexes[split:]) if index.tree is not None]
-        if split == 0:
-            empty = scratch / "empty"
-            empty.mkdir(parents=True, exist_ok=True)
-            return (*trees, empty)
-        ident = hashlib.sha256("\0".join(layer.diff_id for layer in layers[:split]).encode()).hexdigest()
-        flat = self.store.root / "flat" / ident
-        if not flat.is_dir():
-            work = Path(tempfile.mkdtemp(prefix="flat-", dir=self.store.temp_dir))
-            try:
-                materialize(RootView(indexes[:split]), work / "root")
-                flat.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.rename(work / "root", flat)
-                except OSError:
-                    if not flat.is_dir():
-                        raise
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-        return (*trees, flat)
+        return self.snapshots.lowerdirs(layers, scratch)
 
     def _write(self, entries: list[Entry], *, index: bool = True) -> LayerRef:
         with self.store.new_blob() as blob:
@@ -629,6 +712,10 @@ class LocalExecutor:
 
     def commit(self, image: Image, layers: Sequence[LayerRef]) -> Descriptor:
         return self.store.put_image(image, [layer.descriptor() for layer in layers])
+
+
+def _absolute(path: str, workdir: str) -> str:
+    return path if path.startswith("/") else f"{(workdir or '/').rstrip('/')}/{path}"
 
 
 def _primary_gid(view: RootView, uid: int) -> int:

@@ -62,6 +62,7 @@ class BuildSession:
     platform: str | None
     explain_cache: bool
     dry_run: bool = False
+    run_options: Any = None  # a runopts.RunOptions (secrets, ssh, network, extra hosts)
     _vertex: int = field(default=0)
 
     def emit(self, event: ProgressEvent) -> None:
@@ -103,6 +104,8 @@ class BuildSession:
                 "compression": self.compression,
                 "sde": sde,
                 "contexts": sorted(self.build_contexts.items()),
+                # Secrets and agents are not keyed (their content never is); network and hosts are.
+                "run": _run_key(self.run_options),
             }
         )
         result = None if self.no_cache or self.dry_run else self._fast(store, fast_key)
@@ -262,6 +265,7 @@ class BuildSession:
                     named=named,
                     platform=platform,
                     work=work,
+                    run_options=self.run_options,
                 )
                 executor.run_available = _run_available
                 self._vertex = 0
@@ -494,6 +498,12 @@ def _run_available() -> str | None:
     return None if hasattr(sandbox, "run") else "RUN needs the sandbox"
 
 
+def _run_key(options: Any) -> object:
+    if options is None:
+        return None
+    return [options.network.value, list(options.extra_hosts)]
+
+
 def _hash(value: object) -> str:
     data = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()
@@ -539,6 +549,10 @@ def build(
     platform: str | None = None,
     explain_cache: bool = False,
     dry_run: bool = False,
+    secrets: Sequence[str] = (),
+    ssh: Sequence[str] = (),
+    network: str = "default",
+    add_hosts: Sequence[str] = (),
 ) -> BuildResult:
     """Build the Dockerfile in `context_dir` (or `dockerfile`) into an image in the local store.
 
@@ -548,7 +562,13 @@ def build(
     `ProgressEvent`s. Raises a `DockerfileError` (with the Dockerfile line) on bad input; nothing is tagged
     or exported then. With `dry_run`, the steps are planned and keyed and the cache is consulted, but
     nothing runs or is stored: the reports say which steps a build would run.
+
+    RUN options, as `docker build` has them: `secrets` (`id=ID,src=FILE` or `id=ID,env=NAME`), `ssh`
+    (`default` or `ID=SOCKET`), `network` (`default`, `none`, `host`), `add_hosts` (`HOST:IP`).
     """
+    from pybuildkit.execute.runopts import run_options
+
+    options = run_options(secrets=secrets, ssh=ssh, network=network, add_hosts=add_hosts)
     session = BuildSession(
         context_dir=Path(context_dir),
         dockerfile=dockerfile,
@@ -565,6 +585,7 @@ def build(
         platform=platform,
         explain_cache=explain_cache,
         dry_run=dry_run,
+        run_options=options,
     )
     return session.run()
 

@@ -11,40 +11,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from pybuildkit.image.platform import Platform
 from pybuildkit.linter.config import LintConfig
 from pybuildkit.linter.shellwords import Command, Expansion, Script, expand, split_script
+from pybuildkit.plan.expand import DEFAULT_PATH, arg_value, automatic_args
+from pybuildkit.plan.expand import PROXY_ARGS as _PROXY_ARGS
 from pybuildkit.syntax.nodes import Dockerfile, InstructionNode, Keyword
 
+_LINT_PLATFORM = Platform(os="linux", architecture="amd64")
+
+# The predefined ARGs as a linux/amd64 build sets them (the linter reads a file as for that build, whatever
+# the host); TARGETSTAGE is unknown statically. Names and order come from the plan, as the build's do.
 AUTOMATIC_ARGS: Mapping[str, str] = MappingProxyType(
-    {
-        "BUILDPLATFORM": "linux/amd64",
-        "BUILDOS": "linux",
-        "BUILDOSVERSION": "",
-        "BUILDARCH": "amd64",
-        "BUILDVARIANT": "",
-        "TARGETPLATFORM": "linux/amd64",
-        "TARGETOS": "linux",
-        "TARGETOSVERSION": "",
-        "TARGETARCH": "amd64",
-        "TARGETVARIANT": "",
-        "TARGETSTAGE": "",
-    }
+    dict(automatic_args(_LINT_PLATFORM, _LINT_PLATFORM, target_stage=""))
 )
-PROXY_ARGS = frozenset(
-    {
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "FTP_PROXY",
-        "ftp_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    }
-)
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PROXY_ARGS = frozenset(name for lower in _PROXY_ARGS for name in (lower, lower.upper()))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,13 +173,18 @@ def analyse(
         node = instructions[index]
         scopes[id(node)] = Scope(values=dict(meta_values), declared=frozenset(meta_declared), env_known=True)
         if node.kind is Keyword.ARG:
-            for name, value in _arg_pairs(node):
-                if name in build_args:
-                    meta_values[name] = build_args[name]
-                elif value is not None:
-                    meta_values[name] = ex(value, meta_values)
-                else:
+            for name, default in _arg_pairs(node):
+                value = arg_value(
+                    name,
+                    default,
+                    build_args=build_args,
+                    globals_={},
+                    word=lambda text: ex(text, meta_values),
+                )
+                if value is None:
                     meta_declared.add(name)
+                else:
+                    meta_values[name] = value
         meta.append(node)
         index += 1
     meta_scope = Scope(values=dict(meta_values), declared=frozenset(meta_declared), env_known=True)
@@ -240,7 +226,7 @@ def analyse(
         for node in group[1:]:
             stage_of[id(node)] = number
             scopes[id(node)] = Scope(values=dict(values), declared=frozenset(declared), env_known=env_known)
-            _apply(node, values, declared, build_args, meta_values, ex)
+            _apply(node, values, declared, build_args, from_values, ex)
         stage_end_scope.append(Scope(values=values, declared=frozenset(declared), env_known=env_known))
         stages.append(
             Stage(
@@ -278,22 +264,19 @@ def _apply(
     values: dict[str, str],
     declared: set[str],
     build_args: Mapping[str, str],
-    meta_values: Mapping[str, str],
+    globals_: Mapping[str, str],
     ex: Callable[[str, Mapping[str, str]], str],
 ) -> None:
-    """Update the scope after `node` (ARG and ENV only)."""
+    """Update the scope after `node` (ARG and ENV only). `globals_`: the predefined and global ARGs."""
     if node.kind is Keyword.ARG:
-        for name, value in _arg_pairs(node):
-            if name in build_args:
-                values[name] = build_args[name]
-            elif value is not None:
-                values[name] = ex(value, values)
-            elif name in meta_values:
-                values[name] = meta_values[name]
-            elif name in AUTOMATIC_ARGS:
-                values[name] = AUTOMATIC_ARGS[name]
-            else:
+        for name, default in _arg_pairs(node):
+            value = arg_value(
+                name, default, build_args=build_args, globals_=globals_, word=lambda text: ex(text, values)
+            )
+            if value is None:
                 declared.add(name)
+            else:
+                values[name] = value
     elif node.kind is Keyword.ENV:
         # All values of one ENV see the scope before it (BuildKit expands the whole line first).
         before = dict(values)

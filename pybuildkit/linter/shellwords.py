@@ -55,13 +55,15 @@ class Script:
     has_pipe: bool
 
 
-def expand(word: str, env: Mapping[str, str], escape: str = "\\") -> Expansion:
+def expand(
+    word: str, env: Mapping[str, str], escape: str = "\\", *, skip_processing_quotes: bool = False
+) -> Expansion:
     """Expand `word` against `env`, reporting which names were set and which were not.
 
     A word BuildKit would reject (bad substitution) is the build's error to report; here it reads as
     written, with no names."""
     try:
-        result = _expand(word, env, escape)
+        result = _expand(word, env, escape, skip_processing_quotes=skip_processing_quotes)
     except ShellExpansionError:
         return Expansion(value=word, matched=frozenset(), unmatched=frozenset())
     return Expansion(value=result.value, matched=result.matched, unmatched=result.unmatched)

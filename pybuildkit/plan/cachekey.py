@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pybuildkit.plan.resolve import PROXY_ARGS
+from pybuildkit.plan.expand import PROXY_ARGS
 from pybuildkit.plan.steps import Step, StepKind
 
 KEY_VERSION = "pybuildkit-step-v1"

@@ -7,16 +7,21 @@ and `dispatchExpose`), returning new instructions.
 * EXPOSE: each word, then split into words.  * ARG: its defaults, by the ARG scope (`plan/scope.py`).
 * Never: FROM (expanded with the global ARGs only, by the plan), CMD, ENTRYPOINT, SHELL, HEALTHCHECK,
   MAINTAINER, ONBUILD, COPY --from, --exclude, --link, --parents, RUN --network/--security/--device.
+
+The scope rules live here too, so that the build's resolver (`plan/resolve.py`) and the linter's static walk
+(`linter/analysis.py`) read the same facts: the predefined ARGs (`automatic_args`, `PROXY_ARGS`), an ARG's
+value by precedence (`arg_value`), the PATH a stage starts with, and the ARGs kept out of the environment.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import assert_never
 
 from pybuildkit.errors import InstructionError
+from pybuildkit.image.platform import Platform
 from pybuildkit.instructions import (
     AddInstruction,
     ArgInstruction,
@@ -45,6 +50,45 @@ from pybuildkit.instructions import (
 
 Word = Callable[[str], str]
 Words = Callable[[str], list[str]]
+
+# The PATH a stage starts with when its base image sets none (BuildKit's `system.DefaultPathEnvUnix`).
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Predefined proxy ARGs (either spelling): usable without an ARG line, given to RUN, kept out of cache keys.
+PROXY_ARGS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy")
+# ARGs BuildKit never puts into the environment.
+NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
+
+
+def automatic_args(
+    build_platform: Platform, target_platform: Platform, target_stage: str
+) -> tuple[tuple[str, str], ...]:
+    """The predefined global ARGs and their values (BuildKit's `defaultArgs`), in BuildKit's order."""
+    return (
+        ("BUILDPLATFORM", str(build_platform)),
+        ("BUILDOS", build_platform.os),
+        ("BUILDOSVERSION", build_platform.os_version),
+        ("BUILDARCH", build_platform.architecture),
+        ("BUILDVARIANT", build_platform.variant),
+        ("TARGETPLATFORM", str(target_platform)),
+        ("TARGETOS", target_platform.os),
+        ("TARGETOSVERSION", target_platform.os_version),
+        ("TARGETARCH", target_platform.architecture),
+        ("TARGETVARIANT", target_platform.variant),
+        ("TARGETSTAGE", target_stage),
+    )
+
+
+def arg_value(
+    key: str, default: str | None, *, build_args: Mapping[str, str], globals_: Mapping[str, str], word: Word
+) -> str | None:
+    """The value an `ARG key[=default]` gives, by BuildKit's precedence: a build-arg (its default is then
+    not expanded), else the default expanded by `word`, else the value of the global ARG it redeclares
+    (`globals_`: empty for the global ARGs themselves); None when it has none (declared, unset)."""
+    if key in build_args:
+        return build_args[key]
+    if default is not None:
+        return word(default)
+    return globals_.get(key)
 
 
 def _pairs(pairs: tuple[KeyValue, ...], word: Word) -> tuple[KeyValue, ...]:

@@ -31,18 +31,20 @@ from pybuildkit.instructions import (
 )
 from pybuildkit.instructions.base import chomp_heredoc, go_quote, is_heredoc_word
 from pybuildkit.instructions.suggest import did_you_mean
-from pybuildkit.plan.expand import expand_instruction
+from pybuildkit.plan.expand import DEFAULT_PATH as DEFAULT_PATH  # re-exported for plan/steps.py
+from pybuildkit.plan.expand import (
+    NON_ENV_ARGS,
+    PROXY_ARGS,
+    arg_value,
+    automatic_args,
+    expand_instruction,
+)
 from pybuildkit.plan.program import Program, Stage
 from pybuildkit.shell import Expansion, ShellExpansionError, expand, expand_words
 from pybuildkit.source import Position, Span
 from pybuildkit.syntax.nodes import Dockerfile, InstructionNode
 
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SCRATCH = "scratch"
-# Predefined proxy ARGs: usable without an ARG line, given to RUN, kept out of cache keys.
-PROXY_ARGS = ("http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy")
-# BuildKit never puts these ARGs into the environment.
-NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 
 Env = tuple[tuple[str, str], ...]
 
@@ -205,19 +207,7 @@ def default_args(
 ) -> _EnvList:
     """The automatic ARGs (BuildKit's `defaultArgs`), each replaced by a build-arg of the same name."""
     env = _EnvList()
-    for key, value in (
-        ("BUILDPLATFORM", str(build_platform)),
-        ("BUILDOS", build_platform.os),
-        ("BUILDOSVERSION", build_platform.os_version),
-        ("BUILDARCH", build_platform.architecture),
-        ("BUILDVARIANT", build_platform.variant),
-        ("TARGETPLATFORM", str(target_platform)),
-        ("TARGETOS", target_platform.os),
-        ("TARGETOSVERSION", target_platform.os_version),
-        ("TARGETARCH", target_platform.architecture),
-        ("TARGETVARIANT", target_platform.variant),
-        ("TARGETSTAGE", target or "default"),
-    ):
+    for key, value in automatic_args(build_platform, target_platform, target or "default"):
         env.set(key, build_args.get(key, value))
     return env
 
@@ -354,14 +344,14 @@ class _Resolver:
         target_name = self.target or stages[-1].name
         env = default_args(self.build_platform, self.target_platform, self.build_args, target_name)
         for instruction in self.program.meta_args:
+
+            def word(text: str, node: InstructionNode = instruction.node) -> str:
+                return self.word(text, dict(env.items), node).value
+
             for definition in instruction.args:
-                value: str | None
-                if definition.key in self.build_args:
-                    value = self.build_args[definition.key]  # a build-arg wins; the default is not expanded
-                elif definition.value is not None:
-                    value = self.word(definition.value, dict(env.items), instruction.node).value
-                else:
-                    value = None
+                value = arg_value(
+                    definition.key, definition.value, build_args=self.build_args, globals_={}, word=word
+                )
                 if value is not None:
                     env.set(definition.key, value)
         return env
@@ -738,19 +728,16 @@ class _Resolver:
         unmatched: set[str],
     ) -> ArgInstruction:
         definitions = []
+
+        def word(text: str) -> str:
+            result = expand(text, dict(state.env.items), self.escape)
+            matched.update(result.matched)
+            unmatched.update(result.unmatched)
+            return result.value
+
         for definition in instruction.args:
             key = definition.key
-            value = definition.value
-            has_build_arg = key in self.build_args
-            if value is None and not has_build_arg and key in globals_:
-                value = globals_[key]  # a redeclared global ARG takes the global value
-            elif has_build_arg:
-                value = self.build_args[key]  # a build-arg wins; the default is not expanded
-            elif value is not None:
-                result = expand(value, dict(state.env.items), self.escape)
-                matched.update(result.matched)
-                unmatched.update(result.unmatched)
-                value = result.value
+            value = arg_value(key, definition.value, build_args=self.build_args, globals_=globals_, word=word)
             if value is not None and key not in NON_ENV_ARGS:
                 state.env.set(key, value)
             state.build_args.append((key, value))

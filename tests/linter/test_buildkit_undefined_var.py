@@ -24,6 +24,13 @@ CASES = [
     ("external-base-no-typo", "FROM python:3.12\nCOPY $PYTHON_HOME/x /x\n", []),
     ("external-base-typo", "FROM python:3.12\nENV APP_HOME=/app\nCOPY x $APP_HOEM/\n", [3]),
     ("arg-default-sees-earlier", "FROM scratch\nARG A=1 B=$A\nCOPY $B .\n", []),
+    # Which fields expand is the plan's table (plan/expand.py), as the build's.
+    ("env-key", "FROM scratch\nENV $key=v\n", [2]),
+    ("add-checksum", "FROM scratch\nADD --checksum=$sum https://example.com/a /a\n", [2]),
+    ("run-mount", "FROM scratch\nRUN --mount=type=cache,target=/$cache true\n", [2]),
+    ("heredoc-body-keeps-quotes", "FROM scratch\nCOPY <<EOF /f\n'$quoted'\nEOF\n", [2]),
+    ("heredoc-quoted-delimiter", "FROM scratch\nCOPY <<'EOF' /f\n$quoted\nEOF\n", []),
+    ("untypable-instruction", "FROM scratch\nCOPY --bogus=1 $x /x\n", []),
 ]
 
 

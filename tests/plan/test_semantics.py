@@ -16,7 +16,8 @@ from pybuildkit.instructions import (
     RunInstruction,
 )
 from pybuildkit.plan import BaseImageConfig, Plan, PlannedInstruction, Platform, load_program
-from pybuildkit.plan.resolve import DEFAULT_PATH, add_config_env, proxy_env
+from pybuildkit.plan.expand import DEFAULT_PATH
+from pybuildkit.plan.resolve import add_config_env, proxy_env
 from pybuildkit.syntax.nodes import InstructionNode
 from tests.instructions.build import heredoc, node, tree
 

@@ -218,3 +218,17 @@ def test_long_blank_runs_stay_linear() -> None:
     tree = parse("# syntax=x" + " " * 30000 + "y\n# a=" + " " * 30000 + "\nFROM a" + " " * 30000 + "\n")
     assert time.process_time() - start < 2  # the directive regexp alone took minutes here once
     assert tree.directives[0].value == "x" + " " * 30000 + "y"
+
+
+def test_comments_directly_above_an_instruction() -> None:
+    """BuildKit's PrevComment (TestCommentsDetection): comment lines above, `#` alone resets, directives left out."""
+    text = (
+        "# syntax=x\n# about a\nARG a\n\n# base defines first stage\nFROM busybox AS base\n"
+        "# dropped\n#\n# kept\n\nRUN x \\\n  # not a doc comment\n  y\nARG b\n"
+    )
+    assert [n.comments for n in parse(text).instructions] == [
+        ("about a",),
+        ("base defines first stage",),
+        ("kept",),
+        (),
+    ]

@@ -9,36 +9,47 @@ that is a near miss of a defined one (the "did you mean" case), where a typo is 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Set
 
-from pybuildkit.linter.analysis import Analysis, Scope, arg_pairs, env_pairs
+from pybuildkit.errors import PyBuildKitError
+from pybuildkit.instructions import parse_instruction
+from pybuildkit.linter.analysis import Analysis, Scope, arg_pairs
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
 from pybuildkit.linter.rules._util import hit, suggest
 from pybuildkit.linter.shellwords import expand
+from pybuildkit.plan.expand import NON_ENV_ARGS, expand_instruction
 from pybuildkit.syntax.nodes import InstructionNode, Keyword
 
-NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 
+def unmatched_names(node: InstructionNode, analysis: Analysis) -> set[str]:
+    """The names the build's expansion of this instruction looks up and does not find in its scope.
 
-def expanded_words(node: InstructionNode) -> list[str]:
-    """The words BuildKit expands for this instruction (before expansion)."""
-    match node.kind:
-        case Keyword.ADD | Keyword.COPY:
-            words = [w for w in node.args if not w.startswith("<<")]
-            words += [f.value for f in node.flags if f.name in ("chown", "chmod") and f.value]
-            words += [h.content for h in node.heredocs if h.expand]
-            return words
-        case Keyword.ENV:
-            return [value for _, value, _ in env_pairs(node)]
-        case Keyword.LABEL:
-            return [w for key, value, _ in env_pairs(node) for w in (key, value)]
-        case Keyword.ARG:
-            return [value for _, value in arg_pairs(node) if value is not None]
-        case Keyword.EXPOSE | Keyword.VOLUME | Keyword.STOPSIGNAL | Keyword.USER | Keyword.WORKDIR:
-            return list(node.args)
-        case _:
-            return []
+    Which fields expand is the plan's table (`plan.expand.expand_instruction`), run here with tolerant
+    expanders. An instruction the build cannot type gives none (the build fails before it expands); one
+    whose expanded value it would reject gives the names looked up before that."""
+    try:
+        instruction = parse_instruction(node, filename=analysis.filename, source=analysis.text)
+    except PyBuildKitError:
+        return set()
+    env = analysis.scope(node).values
+    found: set[str] = set()
+
+    def word(text: str) -> str:
+        result = expand(text, env, analysis.escape)
+        found.update(result.unmatched)
+        return result.value
+
+    def raw(text: str) -> str:
+        # A here-document body: BuildKit's backslash lexer with quotes kept as text.
+        result = expand(text, env, skip_processing_quotes=True)
+        found.update(result.unmatched)
+        return result.value
+
+    with contextlib.suppress(PyBuildKitError):
+        expand_instruction(instruction, word=word, raw=raw, words=lambda text: word(text).split())
+    return found
 
 
 @rule(
@@ -52,9 +63,6 @@ def expanded_words(node: InstructionNode) -> list[str]:
 def undefined_var(analysis: Analysis) -> Iterator[Hit]:
     for stage in analysis.stages:
         for node in stage.instructions:
-            words = expanded_words(node)
-            if not words:
-                continue
             scope = analysis.scope(node)
             if node.kind is Keyword.ARG:
                 # An ARG's default sees the ARGs declared earlier on the same line.
@@ -67,10 +75,7 @@ def undefined_var(analysis: Analysis) -> Iterator[Hit]:
                         yield from _report(node, result.unmatched, scope, values, analysis)
                         values[name] = result.value
                 continue
-            unmatched: set[str] = set()
-            for word in words:
-                unmatched |= analysis.expand(node, word).unmatched
-            yield from _report(node, unmatched, scope, scope.values, analysis)
+            yield from _report(node, unmatched_names(node, analysis), scope, scope.values, analysis)
 
 
 def _report(

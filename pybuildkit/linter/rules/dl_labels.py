@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from pybuildkit.linter.analysis import Analysis, env_pairs
 from pybuildkit.linter.model import Hit, Severity
@@ -132,92 +133,88 @@ def dl3051(analysis: Analysis) -> Iterator[Hit]:
     yield from _typed(analysis, None, lambda v: v == "", "label `{label}` is empty.")
 
 
-@rule(
-    id="DL3052",
-    severity=Severity.WARNING,
-    summary="Label `<label>` is not a valid URL",
-    bad='# config: label-schema: {documentation: url}\nFROM debian:12.7\nLABEL documentation="see the wiki"\n',
-    good='# config: label-schema: {documentation: url}\nFROM debian:12.7\nLABEL documentation="https://example.com/docs"\n',
-    needs="label-schema",
-)
-def dl3052(analysis: Analysis) -> Iterator[Hit]:
-    yield from _typed(analysis, "url", lambda v: not _URI.match(v), "Label `{label}` is not a valid URL.")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Format:
+    """A label-schema type whose values must match a pattern, and its rule."""
+
+    id: str
+    kind: str
+    pattern: re.Pattern[str]
+    summary: str  # `<label>` stands for the label; the message is the summary with it filled in, and a stop
+    bad_value: str
+    good_value: str
 
 
-@rule(
-    id="DL3053",
-    severity=Severity.WARNING,
-    summary="Label `<label>` is not a valid time format - must conform to RFC3339",
-    bad='# config: label-schema: {created: rfc3339}\nFROM debian:12.7\nLABEL created="yesterday"\n',
-    good='# config: label-schema: {created: rfc3339}\nFROM debian:12.7\nLABEL created="2024-11-28T09:30:00Z"\n',
-    needs="label-schema",
+_FORMATS = (
+    _Format(
+        id="DL3052",
+        kind="url",
+        pattern=_URI,
+        summary="Label `<label>` is not a valid URL",
+        bad_value='documentation="see the wiki"',
+        good_value='documentation="https://example.com/docs"',
+    ),
+    _Format(
+        id="DL3053",
+        kind="rfc3339",
+        pattern=_RFC3339,
+        summary="Label `<label>` is not a valid time format - must conform to RFC3339",
+        bad_value='created="yesterday"',
+        good_value='created="2024-11-28T09:30:00Z"',
+    ),
+    _Format(
+        id="DL3054",
+        kind="spdx",
+        pattern=_SPDX,
+        summary="Label `<label>` is not a valid SPDX identifier",
+        bad_value='license="Apache License 2"',
+        good_value='license="Apache-2.0"',
+    ),
+    _Format(
+        id="DL3055",
+        kind="hash",
+        pattern=_HASH,
+        summary="Label `<label>` is not a valid git hash",
+        bad_value='git-revision="main"',
+        good_value='git-revision="01b3577"',
+    ),
+    _Format(
+        id="DL3056",
+        kind="semver",
+        pattern=_SEMVER,
+        summary="Label `<label>` does not conform to semantic versioning",
+        bad_value='version="v1"',
+        good_value='version="1.4.2"',
+    ),
+    _Format(
+        id="DL3058",
+        kind="email",
+        pattern=_EMAIL,
+        summary="Label `<label>` is not a valid email format - must conform to RFC5322",
+        bad_value='maintainer="jane at example"',
+        good_value='maintainer="jane@example.com"',
+    ),
 )
-def dl3053(analysis: Analysis) -> Iterator[Hit]:
-    yield from _typed(
-        analysis,
-        "rfc3339",
-        lambda v: not _RFC3339.match(v),
-        "Label `{label}` is not a valid time format - must conform to RFC3339.",
+
+
+def _format_check(spec: _Format) -> Callable[[Analysis], Iterator[Hit]]:
+    message = spec.summary.replace("<label>", "{label}") + "."
+
+    def check(analysis: Analysis) -> Iterator[Hit]:
+        yield from _typed(analysis, spec.kind, lambda v: not spec.pattern.match(v), message)
+
+    return check
+
+
+for _spec in _FORMATS:
+    _example = (
+        f"# config: label-schema: {{{_spec.bad_value.partition('=')[0]}: {_spec.kind}}}\nFROM debian:12.7\n"
     )
-
-
-@rule(
-    id="DL3054",
-    severity=Severity.WARNING,
-    summary="Label `<label>` is not a valid SPDX identifier",
-    bad='# config: label-schema: {license: spdx}\nFROM debian:12.7\nLABEL license="Apache License 2"\n',
-    good='# config: label-schema: {license: spdx}\nFROM debian:12.7\nLABEL license="Apache-2.0"\n',
-    needs="label-schema",
-)
-def dl3054(analysis: Analysis) -> Iterator[Hit]:
-    yield from _typed(
-        analysis, "spdx", lambda v: not _SPDX.match(v), "Label `{label}` is not a valid SPDX identifier."
-    )
-
-
-@rule(
-    id="DL3055",
-    severity=Severity.WARNING,
-    summary="Label `<label>` is not a valid git hash",
-    bad='# config: label-schema: {git-revision: hash}\nFROM debian:12.7\nLABEL git-revision="main"\n',
-    good='# config: label-schema: {git-revision: hash}\nFROM debian:12.7\nLABEL git-revision="01b3577"\n',
-    needs="label-schema",
-)
-def dl3055(analysis: Analysis) -> Iterator[Hit]:
-    yield from _typed(
-        analysis, "hash", lambda v: not _HASH.match(v), "Label `{label}` is not a valid git hash."
-    )
-
-
-@rule(
-    id="DL3056",
-    severity=Severity.WARNING,
-    summary="Label `<label>` does not conform to semantic versioning",
-    bad='# config: label-schema: {version: semver}\nFROM debian:12.7\nLABEL version="v1"\n',
-    good='# config: label-schema: {version: semver}\nFROM debian:12.7\nLABEL version="1.4.2"\n',
-    needs="label-schema",
-)
-def dl3056(analysis: Analysis) -> Iterator[Hit]:
-    yield from _typed(
-        analysis,
-        "semver",
-        lambda v: not _SEMVER.match(v),
-        "Label `{label}` does not conform to semantic versioning.",
-    )
-
-
-@rule(
-    id="DL3058",
-    severity=Severity.WARNING,
-    summary="Label `<label>` is not a valid email format - must conform to RFC5322",
-    bad='# config: label-schema: {maintainer: email}\nFROM debian:12.7\nLABEL maintainer="jane at example"\n',
-    good='# config: label-schema: {maintainer: email}\nFROM debian:12.7\nLABEL maintainer="jane@example.com"\n',
-    needs="label-schema",
-)
-def dl3058(analysis: Analysis) -> Iterator[Hit]:
-    yield from _typed(
-        analysis,
-        "email",
-        lambda v: not _EMAIL.match(v),
-        "Label `{label}` is not a valid email format - must conform to RFC5322.",
-    )
+    rule(
+        id=_spec.id,
+        severity=Severity.WARNING,
+        summary=_spec.summary,
+        bad=f"{_example}LABEL {_spec.bad_value}\n",
+        good=f"{_example}LABEL {_spec.good_value}\n",
+        needs="label-schema",
+    )(_format_check(_spec))
