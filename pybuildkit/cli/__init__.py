@@ -66,6 +66,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as error:
+        if args.debug:
+            traceback.print_exc()
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        # A bug of ours: say so in one line instead of a traceback, and how to learn more.
+        if args.debug:
+            raise
+        print(
+            f"error: internal error: {type(error).__name__}: {error}\nhint: run with --debug and report it",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _has_location(error: Exception) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,3 +36,22 @@ def human_size(size: int) -> str:
             return f"{value:.0f}{unit}" if unit == "B" else f"{value:.3g}{unit}"
         value /= 1000
     return f"{size}B"
+
+
+def user_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Wrap a command's handler so a file-system failure the library did not anticipate (a full disk, a
+    permission) still prints as one line naming the path, not a traceback (`--debug` shows it)."""
+
+    @functools.wraps(run)
+    def guarded(args: argparse.Namespace) -> int:
+        from pybuildkit.errors import PyBuildKitError
+
+        try:
+            return run(args)
+        except OSError as error:
+            if isinstance(error, BrokenPipeError):
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            raise PyBuildKitError(f"{where}{error.strerror or error}") from error
+
+    return guarded

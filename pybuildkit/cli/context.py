@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import Any
 
+from pybuildkit.cli._common import user_errors
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -56,9 +58,25 @@ def _write(lines: list[str]) -> None:
         sys.stdout.write(data.decode("utf-8", "replace"))
 
 
+def _check_dockerfile(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from pybuildkit.errors import ContextError
+
+    # As `docker build -f`: a Dockerfile that does not exist is an error, not a silent fallback.
+    if args.dockerfile and args.dockerfile != "-" and not Path(args.dockerfile).is_file():
+        state = "is a directory" if Path(args.dockerfile).is_dir() else "does not exist"
+        raise ContextError(
+            f"-f {args.dockerfile}: the Dockerfile {state}",
+            hint="-f names the Dockerfile whose <Dockerfile>.dockerignore would apply",
+        )
+
+
+@user_errors
 def _ls(args: argparse.Namespace) -> int:
     from pybuildkit.context import BuildContext
 
+    _check_dockerfile(args)
     context = BuildContext.open(args.dir, dockerfile=args.dockerfile)
     if args.long:
         _write([f"{entry.kind.value} {entry.path}" for entry in context.walk()])
@@ -67,9 +85,11 @@ def _ls(args: argparse.Namespace) -> int:
     return 0
 
 
+@user_errors
 def _why(args: argparse.Namespace) -> int:
     from pybuildkit.context import BuildContext, EntryKind, normalize_context_path
 
+    _check_dockerfile(args)
     context = BuildContext.open(args.dir, dockerfile=args.dockerfile)
     path = normalize_context_path(args.path)
     lines: list[str] = []

@@ -9,6 +9,8 @@ import json
 import sys
 from typing import Any
 
+from pybuildkit.cli._common import user_errors
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -21,6 +23,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.execute.sandbox.doctor import Status, doctor
 

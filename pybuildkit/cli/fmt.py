@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import stat
 import sys
 from pathlib import Path
 from typing import Any
+
+from pybuildkit.cli._common import user_errors
 
 
 def register(subparsers: Any) -> None:
@@ -25,6 +28,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.errors import PyBuildKitError
     from pybuildkit.linter.fmt import format_text
@@ -58,10 +62,24 @@ def run(args: argparse.Namespace) -> int:
         elif args.check:
             print(f"would reformat {name}", file=sys.stderr)
         else:
-            temporary = path.with_name(f".{path.name}.pybuildkit-fmt")
-            temporary.write_text(formatted, encoding="utf-8")
-            temporary.replace(path)
+            _rewrite(path, formatted)
             print(f"reformatted {name}", file=sys.stderr)
     if args.check or args.diff:
         return 1 if changed else 0
     return 0
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Replace the file's content atomically, keeping what a rename would lose: a symlink stays a symlink (its
+    target is rewritten) and the file keeps its mode. A failure leaves the file as it was."""
+    from pybuildkit.errors import PyBuildKitError
+    from pybuildkit.store.files import atomic_write
+
+    target = path.resolve()
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+        atomic_write(target, text.encode("utf-8"), mode=mode)
+    except OSError as error:
+        raise PyBuildKitError(
+            f"cannot write {path}: {error.strerror or error}", hint="the file was left unchanged"
+        ) from None

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from pybuildkit.cli._common import add_root_argument, human_size, open_store
+from pybuildkit.cli._common import add_root_argument, human_size, open_store, user_errors
 
 
 def register(subparsers: Any) -> None:
@@ -17,13 +17,33 @@ def register(subparsers: Any) -> None:
     add_root_argument(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print image IDs only")
     parser.add_argument("--json", action="store_true", help="print one JSON object per image")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the store instead: every tag's blobs present, every blob matching its digest, no temp "
+        "file left behind; exit 1 when something is wrong",
+    )
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.errors import PyBuildKitError
 
     store = open_store(args)
+    if args.verify:
+        problems = store.verify()
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        if problems:
+            print(
+                "hint: `pybuildkit rmi` the damaged images, then `pybuildkit prune` (it also removes leftover "
+                "temp files), and rebuild, pull or import them again",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"the store at {store.root} is consistent")
+        return 0
     rows: list[dict[str, Any]] = []
     for tagged in store.images():
         repository, _, tag = tagged.name.rpartition(":")
@@ -45,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
                 "platform": str(image.config.platform),
             }
         )
+    for row in rows:
+        if "error" in row:
+            # Listed (so `rmi` can remove it), but say what is wrong rather than a silent `<damaged>`.
+            print(f"warning: {row['name']}: {row['error']}", file=sys.stderr)
     out = sys.stdout
     if args.json:
         for row in rows:

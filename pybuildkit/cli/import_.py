@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from pybuildkit.cli._common import add_root_argument, open_store
+from pybuildkit.cli._common import add_root_argument, open_store, user_errors
 
 
 def register(subparsers: Any) -> None:
@@ -31,11 +31,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.image import Platform
     from pybuildkit.layers import Compression
     from pybuildkit.output import import_rootfs, import_source
+    from pybuildkit.store import tag_name
 
+    for name in args.tag:
+        tag_name(name)  # refuse a bad -t before importing anything
     store = open_store(args)
     if "://" in args.source:
         imported = import_source(store, args.source)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from pybuildkit.cli._common import add_root_argument, open_store
+from pybuildkit.cli._common import add_root_argument, open_store, user_errors
 
 
 def register(subparsers: Any) -> None:
@@ -20,6 +20,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.image import Platform
 

@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pybuildkit.cli._common import user_errors
+
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 # The linter's formatter names, written out so `register` need not import the linter (tests keep them equal).
 FORMATS = ("text", "json", "sarif", "github", "checkstyle", "gitlab", "junit")
@@ -63,6 +65,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.errors import PyBuildKitError
     from pybuildkit.linter import Source, find_config, lint_files, load_config_file, make_source
@@ -75,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
         if not key:
             raise PyBuildKitError(f"invalid --build-arg {item!r}", hint="write --build-arg NAME=value")
         build_args[key] = value if sep else ""
+    if args.context and not Path(args.context).is_dir():
+        raise PyBuildKitError(
+            f"--context {args.context}: no such directory",
+            hint="name the build context directory (the Dockerfile's directory by default)",
+        )
     first = Path(args.files[0]) if args.files[0] != "-" else Path.cwd()
     config = (
         load_config_file(Path(args.config))
@@ -103,15 +111,29 @@ def run(args: argparse.Namespace) -> int:
             sources.append(Source(text=sys.stdin.read(), filename="-", context_dir=context))
             continue
         path = Path(name)
+        if path.is_dir():
+            raise PyBuildKitError(
+                f"{name} is a directory, not a Dockerfile", hint=f"name the file, e.g. {path / 'Dockerfile'}"
+            )
         if not path.is_file():
             raise PyBuildKitError(f"no such Dockerfile: {name}")
         if args.fix:
             from pybuildkit.linter.fmt import format_text
 
-            text = path.read_text(encoding="utf-8")
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except OSError as error:
+                raise PyBuildKitError(f"cannot read {name}: {error.strerror}") from None
+            except UnicodeDecodeError:
+                raise PyBuildKitError(
+                    f"{name} is not UTF-8 text", hint="--fix rewrites UTF-8 files only"
+                ) from None
             fixed = format_text(text, filename=name)
             if fixed != text:
-                path.write_text(fixed, encoding="utf-8")
+                try:
+                    path.write_text(fixed, encoding="utf-8")
+                except OSError as error:
+                    raise PyBuildKitError(f"cannot write {name}: {error.strerror}") from None
         sources.append(make_source(path, filename=name, context_dir=args.context))
     reports = lint_files(sources, build_args=build_args, config=config)
     findings = [f for report in reports for f in report.findings]

@@ -7,6 +7,7 @@ import getpass
 import sys
 from typing import Any
 
+from pybuildkit.cli._common import user_errors
 from pybuildkit.cli.pull import add_registry_arguments, registry_options
 
 
@@ -25,6 +26,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.errors import PyBuildKitError
     from pybuildkit.registry import Credentials

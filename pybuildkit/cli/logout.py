@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from pybuildkit.cli._common import user_errors
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -19,6 +21,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.registry.login import logout
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from pybuildkit.cli._common import add_root_argument, human_size, open_store
+from pybuildkit.cli._common import add_root_argument, human_size, open_store, user_errors
 
 
 def register(subparsers: Any) -> None:
@@ -21,11 +21,14 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     result = store.prune(cache=args.cache, wait=args.wait)
     sys.stdout.write(
         f"Deleted {result.blobs_removed} blobs, {result.temps_removed} temp files, "
-        f"{result.cache_records_removed} cache records\nTotal reclaimed space: {human_size(result.bytes_freed)}\n"
+        f"{result.cache_records_removed} cache records"
+        + (f", {result.dirs_removed} work or cache directories" if result.dirs_removed else "")
+        + f"\nTotal reclaimed space: {human_size(result.bytes_freed)}\n"
     )
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pybuildkit.cli._common import add_root_argument, open_store
+from pybuildkit.cli._common import add_root_argument, open_store, user_errors
 
 if TYPE_CHECKING:
     from pybuildkit.registry import BlobEvent, RegistryOptions
@@ -60,6 +60,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.image import Platform, Reference
     from pybuildkit.registry import pull

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from pybuildkit.cli._common import add_root_argument, open_store
+from pybuildkit.cli._common import add_root_argument, open_store, user_errors
 from pybuildkit.cli.pull import add_registry_arguments, print_event, registry_options
 
 
@@ -24,6 +24,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.registry import push
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from pybuildkit.cli._common import add_root_argument, open_store
+from pybuildkit.cli._common import add_root_argument, open_store, user_errors
 
 
 def register(subparsers: Any) -> None:
@@ -18,6 +18,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+@user_errors
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.errors import PyBuildKitError
     from pybuildkit.image import local_name

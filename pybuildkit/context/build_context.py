@@ -73,10 +73,17 @@ def select_ignore_file(
     if dockerfile is not None:
         specific = Path(dockerfile)
         specific = specific.with_name(specific.name + ".dockerignore")
-        if specific.is_file():
+        if _is_file(specific):
             return specific
     default = Path(root) / DEFAULT_IGNORE_FILE
-    return default if default.is_file() else None
+    return default if _is_file(default) else None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError as error:  # a directory on the way that cannot be searched
+        raise ContextError(f"{path}: cannot read: {error.strerror}") from None
 
 
 def normalize_context_path(path: str) -> str:
@@ -119,6 +126,11 @@ class BuildContext:
             raise ContextError(
                 f"{root}: build context is not a directory",
                 hint="pass the directory whose files the Dockerfile copies (often `.`)",
+            )
+        if not os.access(root_path, os.R_OK | os.X_OK):
+            raise ContextError(
+                f"{root}: cannot read the build context directory: Permission denied",
+                hint="make it readable (chmod u+rx), or build from a copy you can read",
             )
         ignore_file = select_ignore_file(root_path, dockerfile)
         if ignore_file is None:

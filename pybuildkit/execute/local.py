@@ -649,8 +649,12 @@ class LocalExecutor:
             if result.exit_code != 0:
                 tail = bytes(output).decode("utf-8", "replace").splitlines()[-12:]
                 detail = result.exec_error or f"exit code: {result.exit_code}"
+                if result.signal is not None and not result.exec_error:
+                    detail += f" (killed by signal {result.signal})"
+                # BuildKit's words: `process "/bin/sh -c ..." did not complete successfully: exit code: N`.
+                command = json.dumps(" ".join(planned.argv or ()), ensure_ascii=False)
                 raise BuildError(
-                    f"process {json.dumps(list(planned.argv or ()))} did not complete successfully: {detail}",
+                    f"process {command} did not complete successfully: {detail}",
                     hint="its last output:\n" + "\n".join(tail) if tail else None,
                 )
             skip = {p.strip("/") for p in result.placeholders}

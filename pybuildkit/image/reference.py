@@ -73,16 +73,18 @@ class Reference:
         domain, path = _split_domain(rest)
         if not _DOMAIN.match(domain):
             raise InvalidReferenceError(f"invalid reference {text!r}: bad registry name {domain!r}")
+        path_hint = (
+            "a repository is lowercase letters, digits and separators ('.', '_', '__', '-') between '/'"
+        )
         if path != path.lower():
+            # Suggest the name as the user wrote it, lowercased, only when that would be valid.
+            suggestion = text[: len(rest)].lower() + text[len(rest) :]
             raise InvalidReferenceError(
                 f"invalid reference {text!r}: repository name must be lowercase",
-                hint=f"use {path.lower()!r}",
+                hint=f"use {suggestion!r}" if _PATH.match(path.lower()) else path_hint,
             )
         if not _PATH.match(path):
-            raise InvalidReferenceError(
-                f"invalid reference format {text!r}",
-                hint="a repository is lowercase letters, digits and separators ('.', '_', '__', '-') between '/'",
-            )
+            raise InvalidReferenceError(f"invalid reference format {text!r}", hint=path_hint)
         if len(domain) + 1 + len(path) > NAME_TOTAL_LENGTH_MAX:
             raise InvalidReferenceError(f"invalid reference {text!r}: name longer than 255 characters")
         if default_tag and tag is None and digest is None:

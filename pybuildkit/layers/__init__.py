@@ -21,6 +21,7 @@ from pybuildkit.layers.entries import (
     upperdir_entries,
 )
 from pybuildkit.layers.reader import ApplyResult, WhiteoutMode, apply_layer
+from pybuildkit.layers.tarcheck import TarChecker, TarFormatError
 from pybuildkit.layers.writer import (
     BlobSink,
     HashingFileSink,
@@ -45,6 +46,8 @@ __all__ = [
     "HashingFileSink",
     "LayerDescriptor",
     "LayerError",
+    "TarChecker",
+    "TarFormatError",
     "WhiteoutMode",
     "apply_layer",
     "compress_stream",

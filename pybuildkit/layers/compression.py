@@ -153,16 +153,58 @@ def open_decompressed(stream: IO[bytes]) -> IO[bytes]:
             gz: IO[bytes] = igzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[no-untyped-call,assignment]
             return gz
         case "zstd":
-            import zstandard
-
-            reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-            return reader
+            return io.BufferedReader(_ZstdFrames(buffered), 1 << 16)
         case "bzip2":
             return bz2.BZ2File(buffered, "rb")
         case "xz":
             return lzma.LZMAFile(buffered, "rb")
         case _:
             return buffered
+
+
+_ZSTD_INPUT: Final = 1 << 12
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Every zstd frame of a stream, one after another; a stream that stops inside a frame is an error
+    (zstandard's `stream_reader` would return what it had and report a clean end)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        import zstandard
+
+        self._stream = stream
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self._obj = self._new()
+        self._started = False  # bytes of the current frame were fed
+        self._pending = b""
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while self._offset >= len(self._pending):
+            # Small input reads bound the output of one call (a frame of zeros can expand thousands of times).
+            data = self._stream.read(_ZSTD_INPUT)
+            if not data:
+                if self._started and not self._obj.eof:
+                    raise LayerError(
+                        "the zstd stream ends inside a frame (truncated)",
+                        hint="the file was cut short (an interrupted download or copy?); make it again",
+                    )
+                return 0
+            out = bytearray()
+            while data:
+                if self._obj.eof:
+                    self._obj = self._new()
+                self._started = True
+                out += self._obj.decompress(data)
+                data = self._obj.unused_data if self._obj.eof else b""
+            self._pending, self._offset = bytes(out), 0
+        size = min(len(buffer), len(self._pending) - self._offset)
+        memoryview(buffer)[:size] = self._pending[self._offset : self._offset + size]
+        self._offset += size
+        return size
 
 
 class _Raw(io.RawIOBase):

@@ -28,6 +28,7 @@ from pybuildkit.image import mediatypes
 from pybuildkit.image.spec import Descriptor
 from pybuildkit.layers.compression import GZIP, Compression, CompressionKind, Compressor
 from pybuildkit.layers.entries import Entry, EntryKind, LayerError, layer_sort_key
+from pybuildkit.layers.tarcheck import TarChecker
 
 CHUNK: Final = 1 << 20
 _QUEUE_DEPTH: Final = 4
@@ -368,10 +369,16 @@ class _Push(Protocol):
 
 
 def compress_stream(
-    stream: IO[bytes], sink: BlobSink, *, compression: Compression = GZIP, entries: int = 0
+    stream: IO[bytes],
+    sink: BlobSink,
+    *,
+    compression: Compression = GZIP,
+    entries: int = 0,
+    check: TarChecker | None = None,
 ) -> LayerDescriptor:
     """Turn an uncompressed tar stream (an imported rootfs tar, a docker-archive layer) into a layer blob, with
-    the same one-pass hashing and threaded compression as `write_layer`. The tar is taken as it is."""
+    the same one-pass hashing and threaded compression as `write_layer`. The tar is taken as it is; with
+    `check`, its structure is verified on the way (not a tar, or truncated: `TarFormatError`, nothing committed)."""
     diff = hashlib.sha256()
     total = 0
     pipeline = _Pipeline(compression.compressor(), sink)
@@ -379,7 +386,11 @@ def compress_stream(
         while chunk := stream.read(CHUNK):
             diff.update(chunk)
             total += len(chunk)
+            if check is not None:
+                check.feed(chunk)
             pipeline.put(chunk)
+        if check is not None:
+            entries = check.finish()
         pipeline.finish()
     except BaseException:
         pipeline.abort()

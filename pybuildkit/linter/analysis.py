@@ -65,6 +65,7 @@ class Analysis:
     instructions: tuple[InstructionNode, ...]
     meta: tuple[InstructionNode, ...]  # instructions before the first FROM
     meta_scope: Scope
+    from_values: Mapping[str, str]  # what FROM lines and `COPY --from` see: predefined and global ARGs
     stages: tuple[Stage, ...]
     ignore_matcher: object | None = None  # context's ignore matcher (see rules/copy_ignored_file.py)
     ignore_file: str | None = None
@@ -251,6 +252,7 @@ def analyse(
         instructions=instructions,
         meta=tuple(meta),
         meta_scope=meta_scope,
+        from_values=MappingProxyType(from_values),
         stages=tuple(stages),
         ignore_matcher=ignore_matcher,
         ignore_file=ignore_file,

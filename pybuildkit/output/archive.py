@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import sys
 import tarfile
 from collections.abc import Iterator
@@ -109,6 +110,17 @@ def atomic_output(dest: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         sys.stdout.buffer.flush()
         return
     path = Path(dest)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        # A device or a FIFO (`-o /dev/stdout`, a named pipe): write into it; renaming over it would replace
+        # the device node with a regular file.
+        with open(path, "wb") as special:
+            yield special
+            special.flush()
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = open_temp(path.parent)
     try:

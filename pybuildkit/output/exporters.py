@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import os
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Final, assert_never
 
 from pybuildkit.errors import PyBuildKitError
 from pybuildkit.image import mediatypes
@@ -57,7 +59,9 @@ class OutputSpec:
         if "=" not in text:
             if text == "-":
                 return cls(kind=OutputKind.TAR, dest="-")
-            return cls(kind=OutputKind.LOCAL, dest=text)
+            bare = cls(kind=OutputKind.LOCAL, dest=text)
+            bare.check_dest()
+            return bare
         fields: dict[str, str] = {}
         for part in text.split(","):
             key, sep, value = part.partition("=")
@@ -74,8 +78,80 @@ class OutputSpec:
             raise OutputError(f"unknown output type {kind_text!r}", hint=f"use one of {known}") from None
         dest = fields.pop("dest", "")
         if not dest:
-            raise OutputError(f"--output type={kind.value} needs dest=PATH")
-        return cls(kind=kind, dest=dest, options=tuple(sorted(fields.items())))
+            raise OutputError(
+                f"--output type={kind.value} needs dest=PATH",
+                hint=f"for example --output type={kind.value},dest={_EXAMPLES[kind]}",
+            )
+        spec = cls(kind=kind, dest=dest, options=tuple(sorted(fields.items())))
+        spec.check_dest()
+        return spec
+
+    @property
+    def writes_file(self) -> bool:
+        """True for the outputs that are one file (an archive), False for those that are a directory."""
+        match self.kind:
+            case OutputKind.OCI | OutputKind.DOCKER | OutputKind.TAR:
+                return True
+            case OutputKind.OCI_LAYOUT | OutputKind.LOCAL:
+                return False
+            case _:
+                assert_never(self.kind)
+
+    def check_dest(self) -> None:
+        """Refuse a destination that cannot be written (a directory where a file goes, a file where a directory
+        goes, a path under a file), before anything is built or written. Only looks; creates nothing."""
+        check_destination(self.dest, file=self.writes_file, what=f"--output type={self.kind.value}")
+
+
+_EXAMPLES: Final = {
+    OutputKind.OCI_LAYOUT: "DIR",
+    OutputKind.OCI: "image.tar",
+    OutputKind.DOCKER: "image.tar",
+    OutputKind.LOCAL: "DIR",
+    OutputKind.TAR: "rootfs.tar",
+}
+
+
+def check_destination(dest: str | os.PathLike[str], *, file: bool, what: str) -> None:
+    """Raise `OutputError` when `dest` cannot become a file (`file`) or a directory; `-` (stdout) is fine for
+    a file. Nothing is created."""
+    if os.fspath(dest) == "-":
+        if not file:
+            raise OutputError(f"{what} writes a directory; it cannot go to standard output")
+        return
+    path = Path(dest)
+    if path.is_dir() and file:
+        raise OutputError(
+            f"{what}: {path} is a directory, but the output is a file",
+            hint=f"name the file to write, e.g. {path / 'image.tar'}",
+        )
+    if path.exists() and not path.is_dir() and not file:
+        raise OutputError(
+            f"{what}: {path} exists and is not a directory, but the output is a directory",
+            hint="name a new or existing directory",
+        )
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{what}: cannot create {path}: {parent} is not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK) and not path.exists():
+                raise OutputError(f"{what}: cannot create {path}: {parent} is not writable")
+            break
+
+
+@contextlib.contextmanager
+def _output_errors(dest: str | os.PathLike[str]) -> Iterator[None]:
+    """A file-system failure while writing an output becomes an `OutputError` naming the path."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): not worth a message
+    except OSError as error:
+        where = os.fspath(error.filename or dest)
+        raise OutputError(
+            f"cannot write {'standard output' if where == '-' else where}: {error.strerror or error}",
+            hint="check the destination's permissions and free space",
+        ) from error
 
 
 def export(
@@ -92,6 +168,18 @@ def export(
     running as root)."""
     name_option = dict(spec.options).get("name")
     all_names = tuple(names) + ((name_option,) if name_option else ())
+    spec.check_dest()
+    with _output_errors(spec.dest):
+        return _export(store, image, spec, all_names, source_date_epoch)
+
+
+def _export(
+    store: Store,
+    image: Descriptor,
+    spec: OutputSpec,
+    all_names: tuple[str, ...],
+    source_date_epoch: int | None,
+) -> tuple[str, ...]:
     match spec.kind:
         case OutputKind.OCI_LAYOUT:
             export_oci_layout(store, image, Path(spec.dest), names=all_names)
@@ -137,8 +225,35 @@ def _index_entries(image: Descriptor, names: Sequence[str]) -> list[Descriptor]:
 
 
 def export_oci_layout(store: Store, image: Descriptor, dest: Path, *, names: Sequence[str] = ()) -> None:
-    """An OCI image layout directory; an existing layout keeps its other images (same tags are replaced)."""
-    dest.mkdir(parents=True, exist_ok=True)
+    """An OCI image layout directory; an existing layout keeps its other images (same tags are replaced).
+
+    A new layout is written beside `dest` and renamed into place, so a failure or Ctrl-C leaves nothing; in an
+    existing one, blobs are written atomically and index.json last."""
+    check_destination(dest, file=False, what="OCI layout")
+    with _output_errors(dest), _new_directory(dest) as target:
+        _write_oci_layout(store, image, target, names)
+
+
+@contextlib.contextmanager
+def _new_directory(dest: Path) -> Iterator[Path]:
+    """`dest` itself when it exists; else a scratch directory beside it, renamed to `dest` on success and
+    removed on failure."""
+    if dest.is_dir():
+        yield dest
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        yield scratch
+        if scratch.stat().st_mode & 0o777 == 0o700:  # mkdtemp's private mode, not one a layer gave the root
+            scratch.chmod(0o755)
+        os.rename(scratch, dest)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _write_oci_layout(store: Store, image: Descriptor, dest: Path, names: Sequence[str]) -> None:
     for item in reachable(store, image):
         copy_blob(store, item, dest)
     entries = _index_entries(image, names)
@@ -170,7 +285,8 @@ def export_oci_archive(
     mtime: int = 0,
 ) -> None:
     """An OCI layout as one tar file (`skopeo inspect oci-archive:FILE`)."""
-    with atomic_output(dest) as out, TarBuilder(out, mtime=mtime) as tar:
+    check_destination(dest, file=True, what="OCI archive")
+    with _output_errors(dest), atomic_output(dest) as out, TarBuilder(out, mtime=mtime) as tar:
         tar.add_bytes("oci-layout", OCI_LAYOUT)
         _add_blobs(store, tar, image)
         tar.add_bytes("index.json", Index(manifests=tuple(_index_entries(image, names))).to_bytes())
@@ -186,8 +302,9 @@ def export_docker_archive(
 ) -> None:
     """A docker-archive (`docker load`): `manifest.json` naming the config and layers, plus, as Docker 25 writes
     it, an OCI layout of the same blobs."""
+    check_destination(dest, file=True, what="docker-archive")
     loaded = store.load(image)
-    with atomic_output(dest) as out, TarBuilder(out, mtime=mtime) as tar:
+    with _output_errors(dest), atomic_output(dest) as out, TarBuilder(out, mtime=mtime) as tar:
         tar.add_bytes("oci-layout", OCI_LAYOUT)
         _add_blobs(store, tar, loaded.descriptor)
         repo_tags = []
@@ -226,15 +343,15 @@ def export_rootfs(
     each final path's tar header (see `apply_layer`)."""
     loaded = store.load(image)
     result = ApplyResult()
-    dest.mkdir(parents=True, exist_ok=True)
-    for layer in loaded.manifest.layers:
-        if layer.media_type not in mediatypes.LAYERS:
-            continue
-        with store.open_blob(layer.digest, size=layer.size) as blob:
-            step = apply_layer(blob, dest, metadata=metadata)
-        result.written += step.written
-        result.removed += step.removed
-        result.warnings.extend(step.warnings)
+    with _output_errors(dest), _new_directory(dest) as target:
+        for layer in loaded.manifest.layers:
+            if layer.media_type not in mediatypes.LAYERS:
+                continue
+            with store.open_blob(layer.digest, size=layer.size) as blob:
+                step = apply_layer(blob, target, metadata=metadata)
+            result.written += step.written
+            result.removed += step.removed
+            result.warnings.extend(step.warnings)
     return result
 
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from pybuildkit.errors import PyBuildKitError
 from pybuildkit.image import mediatypes
@@ -35,10 +35,11 @@ from pybuildkit.image.spec import (
     descriptor_for,
 )
 from pybuildkit.layers.compression import GZIP, Compression, open_decompressed
-from pybuildkit.layers.entries import tree_entries
+from pybuildkit.layers.entries import LayerError, tree_entries
+from pybuildkit.layers.tarcheck import TarChecker, TarFormatError
 from pybuildkit.layers.writer import LayerDescriptor, compress_stream, write_layer
 from pybuildkit.output.exporters import IMAGE_NAME_ANNOTATION
-from pybuildkit.store.store import Store
+from pybuildkit.store.store import Store, tag_name
 
 
 class ImageImportError(PyBuildKitError):
@@ -98,9 +99,14 @@ def _read_layout_json(root: Path, digest: str) -> Any:
         data = path.read_bytes()
     except FileNotFoundError:
         raise ImageImportError(f"{root} lacks blob {digest}") from None
+    except OSError as error:
+        raise ImageImportError(f"cannot read blob {digest} in {root}: {error.strerror or error}") from error
     if sha256_digest(data) != digest:
         raise ImageImportError(f"blob {digest} in {root} is corrupt (its content has another digest)")
-    return json.loads(data)
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ImageImportError(f"blob {digest} in {root} is not JSON: {error}") from error
 
 
 def _select(root: Path, index: Index, ref: str | None) -> Descriptor:
@@ -136,10 +142,16 @@ def import_oci_layout(store: Store, root: Path, *, ref: str | None = None) -> De
     """Copy one image (by tag, digest, or the only one) from an OCI layout directory into the store."""
     try:
         index = Index.from_json(json.loads((root / "index.json").read_bytes()))
-    except FileNotFoundError:
-        raise ImageImportError(f"{root} is not an OCI image layout (no index.json)") from None
-    except ValueError as error:
-        raise ImageImportError(f"{root}/index.json is not valid: {error}") from error
+    except (FileNotFoundError, NotADirectoryError):
+        raise ImageImportError(
+            f"{root} is not an OCI image layout (no index.json)",
+            hint="name a directory written by `pybuildkit save --format oci-layout` or `skopeo copy ... oci:DIR`",
+        ) from None
+    except OSError as error:
+        raise ImageImportError(f"cannot read {root / 'index.json'}: {error.strerror or error}") from error
+    except (ValueError, PyBuildKitError) as error:
+        reason = error.message if isinstance(error, PyBuildKitError) else str(error)
+        raise ImageImportError(f"{root}/index.json is not valid: {reason}") from error
     chosen = _select(root, index, ref)
     # (descriptor, optional): an index may list platforms whose blobs were never copied into the layout.
     pending = [(chosen, False)]
@@ -169,19 +181,35 @@ def _strip(item: Descriptor) -> Descriptor:
 
 @contextlib.contextmanager
 def _unpacked(store: Store, archive: Path) -> Iterator[Path]:
-    """Extract an image archive to a scratch directory inside the store (same filesystem, cleaned up after)."""
-    scratch = Path(tempfile.mkdtemp(prefix="import-", dir=store.temp_dir))
-    try:
+    """Extract an image archive to a scratch directory inside the store (same filesystem, cleaned up after).
+    The lease keeps `prune` from taking the directory for a leftover while the import runs."""
+    with store.lease():
+        scratch = Path(tempfile.mkdtemp(prefix="import-", dir=store.temp_dir))
         try:
-            with tarfile.open(archive, "r:*") as tar:
-                tar.extractall(scratch, filter="data")
-        except FileNotFoundError:
-            raise ImageImportError(f"no such file: {archive}") from None
-        except (tarfile.TarError, OSError) as error:
-            raise ImageImportError(f"{archive} is not a readable tar archive: {error}") from error
-        yield scratch
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+            _extract(archive, scratch)
+            yield scratch
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _extract(archive: Path, scratch: Path) -> None:
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            tar.extractall(scratch, filter="data")
+    except FileNotFoundError:
+        raise ImageImportError(f"no such file: {archive}") from None
+    except IsADirectoryError:
+        raise ImageImportError(
+            f"{archive} is a directory, not an archive", hint="name a .tar file (or use oci-layout://DIR)"
+        ) from None
+    except OSError as error:
+        raise ImageImportError(f"cannot read {archive}: {error.strerror or error}") from error
+    except (tarfile.TarError, EOFError) as error:
+        reason = "truncated" if isinstance(error, EOFError) or "truncated" in str(error) else "not a tar"
+        raise ImageImportError(
+            f"{archive} is not a readable tar archive ({reason})",
+            hint="it was cut short, or is another kind of file; make the archive again",
+        ) from error
 
 
 def import_oci_archive(store: Store, archive: Path, *, ref: str | None = None) -> Descriptor:
@@ -243,6 +271,57 @@ def import_docker_archive(
         return out
 
 
+def _import_tar(store: Store, raw: IO[bytes], label: str, compression: Compression) -> LayerDescriptor:
+    """A rootfs tar (compressed or not) as one layer, its structure checked as it streams (nothing is stored
+    when it is not a tar, cannot be decompressed, or is cut short)."""
+    try:
+        with open_decompressed(_reading(raw, label)) as plain, store.new_blob() as blob:
+            return compress_stream(
+                _reading(plain, label), blob, compression=compression, check=TarChecker(label)
+            )
+    except TarFormatError as error:
+        raise ImageImportError(error.message, hint=error.hint) from error
+
+
+def _reading(stream: IO[bytes], label: str) -> IO[bytes]:
+    return cast(IO[bytes], _ReadErrors(stream, label))
+
+
+class _ReadErrors:
+    """A reader that reports a failing source (unreadable, or compressed data that is damaged or cut short)
+    as an `ImageImportError` naming it, instead of the decompressor's own exception."""
+
+    def __init__(self, stream: IO[bytes], label: str) -> None:
+        self._stream = stream
+        self._label = label
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._stream.read(n)
+        except LayerError as error:
+            raise ImageImportError(f"{self._label}: {error.message}", hint=error.hint) from error
+        except PyBuildKitError:
+            raise
+        except EOFError:
+            raise ImageImportError(
+                f"{self._label} is truncated: its compressed data ends early",
+                hint="the file was cut short (an interrupted download or copy?); make it again",
+            ) from None
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ImageImportError(f"cannot read {self._label}: {reason}") from error
+        except Exception as error:
+            raise ImageImportError(
+                f"{self._label} is damaged: its compressed data cannot be decompressed ({error})"
+            ) from error
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 def _inside(root: Path, name: str) -> Path:
     path = (root / name).resolve()
     if not path.is_relative_to(root.resolve()) or not path.is_file():
@@ -273,6 +352,8 @@ def import_rootfs(
     A directory is archived deterministically (ownership kept); a tar (a path, or an open binary stream such
     as standard input) is taken as its layer byte for byte.
     """
+    for name in names:
+        tag_name(name)  # a bad name is refused before anything is written
     stream: IO[bytes] | None
     if isinstance(source, (str, os.PathLike)):
         stream, path = None, Path(source)
@@ -282,18 +363,27 @@ def import_rootfs(
     if source_date_epoch is None:
         env = os.environ.get("SOURCE_DATE_EPOCH", "")
         source_date_epoch = int(env) if env.isdigit() else None
+    label = "standard input" if stream is not None else str(path)
     with store.lease():
         if stream is not None:
-            with open_decompressed(stream) as plain, store.new_blob() as blob:
-                layer = compress_stream(plain, blob, compression=compression)
+            layer = _import_tar(store, stream, label, compression)
         elif path.is_dir():
             with store.new_blob() as blob:
                 layer = write_layer(
                     tree_entries(path), blob, compression=compression, source_date_epoch=source_date_epoch
                 )
         elif path.is_file():
-            with open(path, "rb") as raw, open_decompressed(raw) as plain, store.new_blob() as blob:
-                layer = compress_stream(plain, blob, compression=compression)
+            try:
+                raw = open(path, "rb")  # noqa: SIM115 (closed below)
+            except OSError as error:
+                raise ImageImportError(f"cannot read {path}: {error.strerror}") from error
+            with raw:
+                layer = _import_tar(store, raw, label, compression)
+        elif path.exists():
+            raise ImageImportError(
+                f"{path} is not a regular file or a directory",
+                hint="import a root filesystem directory or a tar file (or '-' to read standard input)",
+            )
         else:
             raise ImageImportError(
                 f"no such file or directory: {path}", hint="import a root filesystem directory or a tar"

@@ -82,6 +82,9 @@ class PlannedInstruction:
     used_vars: frozenset[str] = frozenset()
     undefined_vars: frozenset[str] = frozenset()
     argv: tuple[str, ...] | None = None
+    workdir: str = "/"  # WORKDIR in force when it runs
+    user: str = ""  # USER in force
+    shell: tuple[str, ...] = ()  # SHELL in force (empty: the default)
     script: tuple[str, str] | None = None  # RUN heredoc with a #! line: (file name, content) run as a file
     source_stage: int | None = None  # COPY --from=<stage>
     mount_stages: tuple[int, ...] = ()  # RUN --mount from=<stage>
@@ -186,6 +189,14 @@ def add_config_env(env: tuple[str, ...], key: str, value: str) -> tuple[str, ...
             out[i] = f"{key}={value}"
             return tuple(out)
     return (*out, f"{key}={value}")
+
+
+def with_default_path(env: tuple[str, ...], os: str = "linux") -> tuple[str, ...]:
+    """A base image's config Env as a stage starts from it: `PATH=DEFAULT_PATH` added when it sets none
+    (not for Windows images)."""
+    if os == "windows" or any(entry.partition("=")[0] == "PATH" for entry in env):
+        return env
+    return (*env, "PATH=" + DEFAULT_PATH)
 
 
 def proxy_env(build_args: Mapping[str, str]) -> tuple[str, ...]:
@@ -595,9 +606,7 @@ class _Resolver:
                 user=base.user,
             )
         config = self.image_config(info) or BaseImageConfig()
-        config_env = config.env
-        if config.os != "windows" and not any(e.partition("=")[0] == "PATH" for e in config_env):
-            config_env = (*config_env, "PATH=" + DEFAULT_PATH)
+        config_env = with_default_path(config.env, config.os)
         env = _EnvList()
         for entry in config_env:
             key, _, value = entry.partition("=")
@@ -623,6 +632,7 @@ class _Resolver:
             span = original.span
             env_before = state.env.freeze()
             args_before = tuple(state.build_args)
+            workdir, user, shell = state.workdir, state.user, state.shell
             matched: set[str] = set()
             unmatched: set[str] = set()
             try:
@@ -667,6 +677,9 @@ class _Resolver:
                     used_vars=frozenset(matched),
                     undefined_vars=frozenset(unmatched - matched),
                     argv=argv,
+                    workdir=workdir,
+                    user=user,
+                    shell=shell,
                     script=script,
                     source_stage=cmd.source_stage,
                     mount_stages=cmd.mount_stages,

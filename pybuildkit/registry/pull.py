@@ -13,9 +13,11 @@ unless `refresh` (the CLI's `--pull`) asks to check the registry again.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
@@ -196,6 +198,41 @@ class _Cancelled(RegistryError):
     """A download stopped because another one of the same pull failed."""
 
 
+class CancelToken(threading.Event):
+    """A cancel flag that also cuts the connections of the downloads watching it: a download blocked on a
+    stalled socket stops at once (Ctrl-C must not wait for a read timeout), and its temp file is removed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sockets: set[socket.socket] = set()
+        self._guard = threading.Lock()
+
+    def set(self) -> None:
+        super().set()
+        with self._guard:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    @contextlib.contextmanager
+    def watching(self, response: httpx.Response) -> Iterator[None]:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            yield
+            return
+        with self._guard:
+            self._sockets.add(sock)
+        try:
+            if self.is_set():
+                sock.shutdown(socket.SHUT_RDWR)
+            yield
+        finally:
+            with self._guard:
+                self._sockets.discard(sock)
+
+
 def fetch_blob(
     client: RegistryClient,
     store: Store,
@@ -235,7 +272,12 @@ def _download(
             if received:
                 headers["Range"] = f"bytes={received}-"
             try:
-                with client.open("GET", url, scopes=scopes, headers=headers, what=what) as response:
+                with (
+                    client.open("GET", url, scopes=scopes, headers=headers, what=what) as response,
+                    cancel.watching(response)
+                    if isinstance(cancel, CancelToken)
+                    else contextlib.nullcontext(),
+                ):
                     if response.status_code not in (200, 206):
                         raise client.fail(f"{what}: blob {descriptor.digest}", response)
                     skip = received if response.status_code == 200 else _range_start(response, received)
@@ -257,6 +299,8 @@ def _download(
                         received += len(chunk)
                 break
             except httpx.TransportError as error:
+                if cancel is not None and cancel.is_set():
+                    raise _Cancelled(f"{what}: cancelled") from None
                 # The connection dropped mid-body: resume from what we have, a bounded number of times.
                 failures += 1
                 if failures > client.options.retries:
@@ -341,32 +385,37 @@ def pull(
                 )
             )
         layers = [item for item in blobs if item.digest != manifest.config.digest]
-        cancel = threading.Event()
+        cancel = CancelToken()
         concurrency = max(1, options.concurrency)
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pull") as pool:
-            futures = [
-                pool.submit(fetch_blob, client, store, reference.path, item, what=what, cancel=cancel)
-                for item in layers
-            ]
-            errors: list[BaseException] = []
-            for item, future in zip(layers, futures, strict=True):
-                try:
-                    size = future.result()
-                except BaseException as error:
-                    # Stop the other downloads (their temp files are removed), report the first failure.
-                    cancel.set()
-                    errors.append(error)
-                    continue
-                downloaded += size
-                count += 1 if size else 0
-                if progress is not None:
-                    progress(
-                        BlobEvent(
-                            action="downloaded" if size else "present", digest=item.digest, size=item.size
+            try:
+                futures = [
+                    pool.submit(fetch_blob, client, store, reference.path, item, what=what, cancel=cancel)
+                    for item in layers
+                ]
+                errors: list[BaseException] = []
+                for item, future in zip(layers, futures, strict=True):
+                    try:
+                        size = future.result()
+                    except BaseException as error:
+                        # Stop the other downloads (their temp files are removed), report the first failure.
+                        cancel.set()
+                        errors.append(error)
+                        continue
+                    downloaded += size
+                    count += 1 if size else 0
+                    if progress is not None:
+                        progress(
+                            BlobEvent(
+                                action="downloaded" if size else "present", digest=item.digest, size=item.size
+                            )
                         )
-                    )
-            if errors:
-                raise next((item for item in errors if not isinstance(item, _Cancelled)), errors[0])
+                if errors:
+                    raise next((item for item in errors if not isinstance(item, _Cancelled)), errors[0])
+            except BaseException:
+                # Ctrl-C anywhere here: cut the running downloads so the pool's exit does not wait on them.
+                cancel.set()
+                raise
         # Manifests go in last, so a stored manifest always has its blobs.
         store.put_bytes(manifest_remote.data)
         if index_descriptor is not None:

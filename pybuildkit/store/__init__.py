@@ -13,6 +13,7 @@ from pybuildkit.store.store import (
     TaggedImage,
     default_root,
     select_platform,
+    tag_name,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "TaggedImage",
     "default_root",
     "select_platform",
+    "tag_name",
 ]

@@ -15,9 +15,11 @@ bytes into place; tag updates read-modify-write index.json under refs.lock.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -99,6 +101,27 @@ class PruneResult:
     bytes_freed: int
     temps_removed: int
     cache_records_removed: int
+    # Snapshot caches (snapshots/, flat/, context-cache/) and leftover build/container directories removed.
+    dirs_removed: int = 0
+
+
+def _remove_tree(path: Path) -> int:
+    """Remove a directory tree (opening up directories a RUN left without owner write or search
+    permission); 1 when it is gone, 0 when it was absent or could not be removed whole."""
+    if not path.is_dir():
+        return 0
+
+    def retry(function: Any, name: str, _error: Any) -> None:
+        parent = os.path.dirname(name)
+        with contextlib.suppress(OSError):
+            os.chmod(parent, 0o700)
+            if os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, 0o700)
+        with contextlib.suppress(OSError):
+            function(name)
+
+    shutil.rmtree(path, onerror=retry)
+    return 0 if os.path.lexists(path) else 1
 
 
 class BlobWriter:
@@ -247,6 +270,21 @@ class Store:
                 hint="choose another with --root DIR or PYBUILDKIT_ROOT",
             ) from error
 
+    @contextlib.contextmanager
+    def _os_errors(self, action: str) -> Iterator[None]:
+        """Turn a file-system failure inside the store into a `StoreError` naming the store and the file."""
+        try:
+            yield
+        except OSError as error:
+            where = f" ({error.filename})" if error.filename else ""
+            readonly = error.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+            raise StoreError(
+                f"cannot {action} the image store at {self.root}{where}: {error.strerror or error}",
+                hint="the store is read-only for you; choose a writable one with --root DIR or PYBUILDKIT_ROOT"
+                if readonly
+                else "check the disk and the store directory's permissions",
+            ) from error
+
     def _init_layout(self) -> None:
         (self.root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
         self.temp_dir.mkdir(exist_ok=True)
@@ -267,7 +305,8 @@ class Store:
         with self._lease_lock:
             if self._lease_count == 0:
                 stack = contextlib.ExitStack()
-                stack.enter_context(flocked(self.root / "gc.lock", shared=True))
+                with self._os_errors("write to"):
+                    stack.enter_context(flocked(self.root / "gc.lock", shared=True))
                 self._lease_stack = stack
             self._lease_count += 1
         try:
@@ -318,6 +357,10 @@ class Store:
             file = open(path, "rb")  # noqa: SIM115 (handed to the caller)
         except FileNotFoundError:
             raise BlobNotFoundError(f"blob {digest} is not in the store at {self.root}") from None
+        except OSError as error:
+            raise StoreError(
+                f"cannot read blob {digest} in the store at {self.root}: {error.strerror}"
+            ) from error
         if size is not None and os.fstat(file.fileno()).st_size != size:
             file.close()
             raise CorruptBlobError(f"blob {digest} does not have the {size} bytes its descriptor says")
@@ -334,6 +377,10 @@ class Store:
             data = path.read_bytes()
         except FileNotFoundError:
             raise BlobNotFoundError(f"blob {digest} is not in the store at {self.root}") from None
+        except OSError as error:
+            raise StoreError(
+                f"cannot read blob {digest} in the store at {self.root}: {error.strerror}"
+            ) from error
         if sha256_digest(data) != digest:
             raise CorruptBlobError(
                 f"blob {digest} is corrupt (its content has another digest)",
@@ -399,7 +446,7 @@ class Store:
             annotations=((REF_NAME_ANNOTATION, key),),
         )
         # The lease keeps a running prune from sweeping the blob between the check below and the new ref.
-        with self.lease(), flocked(self.root / "refs.lock"):
+        with self.lease(), self._os_errors("update"), flocked(self.root / "refs.lock"):
             if not self.has_blob(descriptor.digest):
                 raise BlobNotFoundError(f"cannot tag {key}: {descriptor.digest} is not in the store")
             index = self._read_index()
@@ -454,7 +501,7 @@ class Store:
     def remove(self, name: str) -> Descriptor:
         """Remove a tag (the blobs stay until `prune`); returns what it pointed to."""
         key = _tag_name(name)
-        with flocked(self.root / "refs.lock"):
+        with self._os_errors("update"), flocked(self.root / "refs.lock"):
             index = self._read_index()
             gone = [item for item in index.manifests if item.annotation(REF_NAME_ANNOTATION) == key]
             if not gone:
@@ -490,16 +537,28 @@ class Store:
         return Descriptor(media_type=str(media), digest=digest, size=len(data))
 
     def _read_index(self) -> Index:
+        path = self.root / "index.json"
+        damaged = (
+            "restore it from a backup, or move it aside to start over with no tags "
+            "(the blobs stay; `pybuildkit prune` then frees them)"
+        )
         try:
-            value = json.loads((self.root / "index.json").read_bytes())
+            value = json.loads(path.read_bytes())
         except FileNotFoundError:
             return Index()
+        except OSError as error:
+            raise StoreError(f"cannot read {path}: {error.strerror}", hint=damaged) from error
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise StoreError(f"{self.root / 'index.json'} is damaged: {error}") from error
-        return Index.from_json(value)
+            raise StoreError(f"{path} is damaged (not JSON: {error})", hint=damaged) from error
+        try:
+            return Index.from_json(value)
+        except (InvalidImageError, ValueError, TypeError, KeyError) as error:
+            reason = error.message if isinstance(error, InvalidImageError) else str(error)
+            raise StoreError(f"{path} is damaged ({reason})", hint=damaged) from error
 
     def _write_index(self, index: Index) -> None:
-        atomic_write(self.root / "index.json", index.to_bytes(), temp_dir=self.temp_dir)
+        with self._os_errors("update"):
+            atomic_write(self.root / "index.json", index.to_bytes(), temp_dir=self.temp_dir)
 
     # -- step cache -------------------------------------------------------------------------------------
 
@@ -510,7 +569,7 @@ class Store:
         """Remember `record` (JSON-able) under `key`; `blobs` (digests) are kept alive by `prune` while it lives.
         A manifest or index digest keeps everything it points to."""
         value = {"key": key, "record": dict(record), "blobs": sorted({check_digest(item) for item in blobs})}
-        with self.lease():
+        with self.lease(), self._os_errors("write to"):
             atomic_write(self._cache_path(key), canonical_json(value), temp_dir=self.temp_dir)
 
     def cache_get(self, key: str) -> dict[str, Any] | None:
@@ -546,11 +605,14 @@ class Store:
         self._gc_roots.append(provider)
 
     def prune(self, *, cache: bool = False, wait: bool = False) -> PruneResult:
-        """Delete blobs no tag, cache record or registered root reaches, and leftover temp files.
+        """Delete blobs no tag, cache record or registered root reaches, leftover temp files and build
+        directories, and the caches builds recreate on demand (`snapshots/`, `flat/`, `context-cache/`,
+        `containers/`).
 
-        With `cache`, the step cache is emptied first. Refuses (unless `wait`) while a build holds a lease.
+        With `cache`, the step cache and the cache mounts are emptied too. Refuses (unless `wait`) while a
+        build holds a lease.
         """
-        with flocked(self.root / "gc.lock", blocking=wait) as locked:
+        with self._os_errors("prune"), flocked(self.root / "gc.lock", blocking=wait) as locked:
             if not locked:
                 raise StoreError(
                     f"the store at {self.root} is in use by a build",
@@ -576,16 +638,75 @@ class Store:
                     path.unlink()
                     removed += 1
             temps = 0
+            dirs = 0
             for path in self.temp_dir.iterdir():
-                if try_lock_stale(path):
+                if path.is_dir() and not path.is_symlink():
+                    # A build's or a snapshot's work directory: every build holds a lease (a shared lock
+                    # on gc.lock) while it runs, so under the exclusive lock any left here is a leftover.
+                    dirs += _remove_tree(path)
+                elif try_lock_stale(path):
                     path.unlink(missing_ok=True)
                     temps += 1
+            # Caches a build recreates on demand: unpacked layers, flattened stacks, context digests.
+            for name in ("snapshots", "flat", "context-cache", "containers") + (
+                ("cache-mounts",) if cache else ()
+            ):
+                dirs += _remove_tree(self.root / name)
         return PruneResult(
             blobs_removed=removed,
             bytes_freed=freed,
             temps_removed=temps,
             cache_records_removed=records_removed,
+            dirs_removed=dirs,
         )
+
+    def verify(self) -> tuple[str, ...]:
+        """Check the store is consistent: every tag's blobs present, every blob's content matching its digest,
+        no temp file left without a writer. Returns the problems found (empty when all is well)."""
+        problems: list[str] = []
+        for tagged in self.images():
+            pending = [tagged.descriptor.digest]
+            seen: set[str] = set()
+            while pending:
+                digest = pending.pop()
+                if digest in seen:
+                    continue
+                seen.add(digest)
+                if not self.has_blob(digest):
+                    problems.append(f"{tagged.name}: blob {digest} is missing")
+                    continue
+                pending.extend(self._children(digest))
+        blobs = self.root / "blobs" / "sha256"
+        for path in sorted(blobs.iterdir()):
+            digest = f"sha256:{path.name}"
+            try:
+                with open(path, "rb") as file:
+                    hasher = hashlib.sha256()
+                    while chunk := file.read(_CHUNK):
+                        hasher.update(chunk)
+            except OSError as error:
+                problems.append(f"blob {digest} cannot be read: {error.strerror}")
+                continue
+            if not is_digest(digest) or hasher.hexdigest() != path.name:
+                problems.append(f"blob {digest} is corrupt (its content has another digest)")
+        problems.extend(self._leftovers())
+        return tuple(problems)
+
+    def _leftovers(self) -> list[str]:
+        """Temp files no writer holds, and (when no build is running) work directories left in tmp/."""
+        try:
+            with flocked(self.root / "gc.lock", blocking=False) as idle:
+                return [
+                    f"{'work directory' if path.is_dir() else 'temp file'} {path.name} was left behind"
+                    for path in sorted(self.temp_dir.iterdir())
+                    if (idle if path.is_dir() and not path.is_symlink() else try_lock_stale(path))
+                ]
+        except OSError:  # a store we may not lock (read-only): judge the files by their own locks only
+            return [
+                f"temp file {path.name} was left behind"
+                for path in sorted(self.temp_dir.iterdir())
+                if path.is_file() and try_lock_stale(path)
+            ]
 
     def _mark(self, roots: Iterable[str]) -> set[str]:
         live: set[str] = set()
@@ -650,6 +771,12 @@ def _is_index(media_type: str, value: object) -> bool:
     if media_type in mediatypes.INDEXES:
         return True
     return isinstance(value, dict) and "manifests" in value and "config" not in value
+
+
+def tag_name(name: str) -> str:
+    """The key a name is stored under (`app` → `app:latest`); `StoreError` for a name that is not a reference.
+    Commands check every name with it before they write anything, so a bad `-t` leaves the store unchanged."""
+    return _tag_name(name)
 
 
 def _tag_name(name: str) -> str:

@@ -209,7 +209,7 @@ def test_cache_mount_persists_with_owner_and_locked_sharing(workspace: Workspace
                 build_args={"N": str(n)},
                 outputs=[f"type=local,dest={tmp_path}/o{n}"],
             )
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=one, args=(n,)) for n in (1, 2)]
@@ -299,3 +299,105 @@ def test_failing_run_reports_command_status_output_and_line(workspace: Workspace
     assert error.span is not None and error.span.start.line == 3
     assert sorted(p.name for p in (workspace.root / "blobs" / "sha256").iterdir()) == before
     assert [p for p in (workspace.root / "tmp").iterdir() if p.name.startswith("build-")] == []
+
+
+def test_prune_removes_snapshot_caches_and_leftover_build_dirs(workspace: Workspace) -> None:
+    context = workspace.write({"Dockerfile": "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n"})
+    first = build(context, root=workspace.root, tags=["p:1"])
+    store = Store(workspace.root)
+    leftover = store.temp_dir / "build-leftover"
+    (leftover / "run-x" / "upper").mkdir(parents=True)
+    os.chmod(leftover / "run-x", 0o000)  # as overlay leaves its workdir
+    assert (workspace.root / "snapshots").is_dir() and (workspace.root / "flat").is_dir()
+    with store.lease(), pytest.raises(PyBuildKitError):
+        store.prune()  # a running build (a lease) keeps prune away
+    result = store.prune()
+    assert result.dirs_removed >= 3
+    for name in ("snapshots", "flat", "context-cache"):
+        assert not (workspace.root / name).exists(), name
+    assert not leftover.exists()
+    # The caches come back on demand: a build on top of the pruned image still runs RUN.
+    context = workspace.write({"Dockerfile": "FROM p:1\nRUN cat /one /two > /both\n"})
+    out = workspace.tmp / "out"
+    build(context, root=workspace.root, outputs=[f"type=local,dest={out}"])
+    assert (out / "both").read_text() == "one\ntwo\n"
+    again = build(
+        workspace.write({"Dockerfile": "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n"}),
+        root=workspace.root,
+        tags=["p:1"],
+    )
+    assert again.digest == first.digest
+
+
+def test_ctrl_c_kills_the_tree_and_leaves_the_store_clean(workspace: Workspace) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support import REPO
+
+    marker = f"sleep-{os.getpid()}-interrupt"
+    context = workspace.write(
+        {"Dockerfile": f"FROM busybox\nRUN cp /bin/sleep /bin/{marker} && /bin/{marker} 60\n"}
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pybuildkit",
+            "build",
+            "--progress",
+            "plain",
+            "--root",
+            str(workspace.root),
+            str(context),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait for the RUN to start
+        if "RUN cp" in line:
+            break
+    time.sleep(0.7)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=20)
+    assert proc.returncode != 0 and time.monotonic() - started < 10
+    time.sleep(0.3)
+    leftovers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and marker in _cmdline(p)]
+    assert leftovers == []
+    assert str(workspace.root) not in Path("/proc/mounts").read_text()
+    assert [p.name for p in (workspace.root / "tmp").iterdir() if p.is_dir()] == []
+    # The store still builds (and prunes) fine.
+    ok = workspace.write({"Dockerfile": "FROM busybox\nRUN echo fine > /fine\n"})
+    build(ok, root=workspace.root, tags=["after:1"])
+    Store(workspace.root).prune()
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_cache_mount_seeded_from_a_stage_and_bind_from_an_image(workspace: Workspace) -> None:
+    dockerfile = """\
+FROM busybox AS seed
+RUN mkdir -p /seed/sub && echo seeded > /seed/sub/s
+FROM busybox
+RUN --mount=type=cache,id=seeded,target=/c,from=seed,source=/seed cat /c/sub/s > /from-cache && echo more > /c/more
+RUN --mount=type=cache,id=seeded,target=/c,from=seed,source=/seed ls /c | xargs echo > /listing
+RUN --mount=type=bind,from=busybox,source=/etc,target=/img-etc,rw echo x > /img-etc/new && cat /img-etc/group > /group
+RUN test ! -e /etc/new && test ! -e /img-etc/new && echo clean > /clean
+"""
+    context = workspace.write({"Dockerfile": dockerfile})
+    out = workspace.tmp / "out"
+    build(context, root=workspace.root, outputs=[f"type=local,dest={out}"])
+    assert (out / "from-cache").read_text() == "seeded\n"
+    assert (out / "listing").read_text() == "more sub\n"
+    assert (out / "group").read_text().startswith("root:x:0:")
+    assert (out / "clean").read_text() == "clean\n"

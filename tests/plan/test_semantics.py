@@ -17,7 +17,7 @@ from pybuildkit.instructions import (
 )
 from pybuildkit.plan import BaseImageConfig, Plan, PlannedInstruction, Platform, load_program
 from pybuildkit.plan.expand import DEFAULT_PATH
-from pybuildkit.plan.resolve import add_config_env, proxy_env
+from pybuildkit.plan.resolve import add_config_env, proxy_env, with_default_path
 from pybuildkit.syntax.nodes import InstructionNode
 from tests.instructions.build import heredoc, node, tree
 
@@ -324,6 +324,31 @@ def test_env_sets_image_config_and_arg_does_not() -> None:
     p = plan(node("FROM", "scratch"), node("ARG", "A=1"), node("ENV", "foo", "bar", "="))
     assert p.target_stage.config_env == ("PATH=" + DEFAULT_PATH, "foo=bar")
     assert dict(p.target_stage.env)["A"] == "1"
+
+
+def test_base_image_path_is_added_unless_set_or_windows() -> None:
+    assert with_default_path(("A=1",)) == ("A=1", "PATH=" + DEFAULT_PATH)
+    assert with_default_path(("PATH=/x", "A=1")) == ("PATH=/x", "A=1")
+    assert with_default_path(("A=1",), "windows") == ("A=1",)
+
+
+def test_workdir_user_shell_in_force_before_each_instruction() -> None:
+    config = BaseImageConfig(working_dir="/srv", user="app", shell=("/bin/bash", "-c"))
+    p = plan(
+        node("FROM", "base"),
+        node("WORKDIR", "sub"),
+        node("USER", "root"),
+        node("SHELL", "/bin/ash", "-c", json=True),
+        node("RUN", "true"),
+        base_image=lambda name, platform: config,
+    )
+    seen = [(i.workdir, i.user, i.shell) for i in p.target_stage.instructions]
+    assert seen == [
+        ("/srv", "app", ("/bin/bash", "-c")),
+        ("/srv/sub", "app", ("/bin/bash", "-c")),
+        ("/srv/sub", "root", ("/bin/bash", "-c")),
+        ("/srv/sub", "root", ("/bin/ash", "-c")),
+    ]
 
 
 # --- 2. CMD / ENTRYPOINT / SHELL / RUN ---------------------------------------------------------------

@@ -4,7 +4,7 @@ the RUN rules decide exactly as hadolint does: the name as written, every argume
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -79,22 +79,37 @@ def to_cmd(command: Command) -> Cmd:
     return Cmd(name=command.words[0] if command.words else "", args=tuple(command.words[1:]))
 
 
+def run_of(node: InstructionNode, *, onbuild: bool = True) -> InstructionNode | None:
+    """The RUN a node runs: the node itself, or the trigger of an `ONBUILD RUN` when `onbuild`."""
+    if node.kind is Keyword.RUN:
+        return node
+    if (
+        onbuild
+        and node.kind is Keyword.ONBUILD
+        and node.trigger is not None
+        and node.trigger.kind is Keyword.RUN
+    ):
+        return node.trigger
+    return None
+
+
 def runs(analysis: Analysis, *, onbuild: bool = True) -> Iterator[tuple[InstructionNode, InstructionNode]]:
     """(reported node, RUN node): each RUN, and each `ONBUILD RUN` when `onbuild` (hadolint's `onbuild`)."""
     for node in analysis.instructions:
-        if node.kind is Keyword.RUN:
-            yield node, node
-        elif (
-            onbuild
-            and node.kind is Keyword.ONBUILD
-            and node.trigger is not None
-            and node.trigger.kind is Keyword.RUN
-        ):
-            yield node, node.trigger
+        run = run_of(node, onbuild=onbuild)
+        if run is not None:
+            yield node, run
 
 
 def cmds(analysis: Analysis, node: InstructionNode) -> list[Cmd]:
     return [to_cmd(c) for c in analysis.commands(node)]
+
+
+def runs_with(analysis: Analysis, test: Callable[[Cmd], bool]) -> Iterator[InstructionNode]:
+    """The node to report for each RUN (and `ONBUILD RUN`) with a command that passes `test`, once a RUN."""
+    for reported, run in runs(analysis):
+        if any(test(c) for c in cmds(analysis, run)):
+            yield reported
 
 
 def mount_targets(node: InstructionNode, kinds: tuple[str, ...] = ("cache", "tmpfs")) -> list[str]:

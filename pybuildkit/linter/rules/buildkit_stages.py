@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pybuildkit.errors import PyBuildKitError
-from pybuildkit.linter.analysis import AUTOMATIC_ARGS, Analysis, arg_pairs
+from pybuildkit.linter.analysis import AUTOMATIC_ARGS, Analysis, Stage, arg_pairs
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
 from pybuildkit.linter.rules._util import hit, suggest
-from pybuildkit.linter.shellwords import expand
+from pybuildkit.linter.shellwords import Expansion, expand
 from pybuildkit.linter.suppress import _comment_body
 from pybuildkit.syntax.nodes import InstructionNode, Keyword
 
@@ -110,8 +110,11 @@ def _from_keys(analysis: Analysis) -> set[str]:
     return keys
 
 
-def _from_values(analysis: Analysis) -> dict[str, str]:
-    return {**AUTOMATIC_ARGS, **analysis.meta_scope.values}
+def _platforms(analysis: Analysis) -> Iterator[tuple[Stage, Expansion]]:
+    """Each stage with `FROM --platform`, and the flag expanded with the global ARGs."""
+    for stage in analysis.stages:
+        if stage.platform:
+            yield stage, expand(stage.platform, analysis.from_values, analysis.escape)
 
 
 @rule(
@@ -124,7 +127,7 @@ def _from_values(analysis: Analysis) -> dict[str, str]:
 )
 def undefined_arg_in_from(analysis: Analysis) -> Iterator[Hit]:
     keys = _from_keys(analysis)
-    values = _from_values(analysis)
+    values = analysis.from_values
     for stage in analysis.stages:
         words = [stage.base] + ([stage.platform] if stage.platform else [])
         for word in words:
@@ -147,15 +150,11 @@ def undefined_arg_in_from(analysis: Analysis) -> Iterator[Hit]:
     good="FROM alpine:3\n",
 )
 def redundant_target_platform(analysis: Analysis) -> Iterator[Hit]:
-    values = _from_values(analysis)
-    for stage in analysis.stages:
-        if not stage.platform:
-            continue
-        result = expand(stage.platform, values, analysis.escape)
+    for stage, result in _platforms(analysis):
         if (
             result.matched == {"TARGETPLATFORM"}
             and not result.unmatched
-            and result.value == values["TARGETPLATFORM"]
+            and result.value == analysis.from_values["TARGETPLATFORM"]
         ):
             yield hit(
                 stage.node,
@@ -174,11 +173,7 @@ def redundant_target_platform(analysis: Analysis) -> Iterator[Hit]:
 def from_platform_flag_const_disallowed(analysis: Analysis) -> Iterator[Hit]:
     from pybuildkit.image.platform import Platform
 
-    values = _from_values(analysis)
-    for stage in analysis.stages:
-        if not stage.platform:
-            continue
-        result = expand(stage.platform, values, analysis.escape)
+    for stage, result in _platforms(analysis):
         if result.matched or result.unmatched:
             continue
         try:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pybuildkit.linter.analysis import Analysis
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
-from pybuildkit.linter.rules._cmd import Cmd, cmds, has_cache_mount, runs
+from pybuildkit.linter.rules._cmd import Cmd, cmds, has_cache_mount, runs, runs_with
 from pybuildkit.linter.rules._util import hit
-from pybuildkit.linter.rules.dl_from import parse_image
+from pybuildkit.linter.rules.dl_from import image_stage_runs
 
 
 def _apt_get_packages(commands: list[Cmd]) -> list[str]:
@@ -58,23 +58,14 @@ def _forgot_cleanup(commands: list[Cmd]) -> bool:
 )
 def dl3009(analysis: Analysis) -> Iterator[Hit]:
     # hadolint reports a RUN only when its stage is the last one, or is used as a base by some FROM.
-    if not analysis.stages:
-        return
-    bases = {parse_image(s.base).name for s in analysis.stages}
-    last = analysis.stages[-1]
-    for reported, run in runs(analysis):
-        stage = analysis.stage_of(reported)
-        if stage is None:
-            continue
+    for reported, run in image_stage_runs(analysis):
         if not _forgot_cleanup(cmds(analysis, run)):
             continue
         if has_cache_mount(run, "/var/lib/apt/lists") or (
             has_cache_mount(run, "/var/lib/apt") and has_cache_mount(run, "/var/cache/apt")
         ):
             continue
-        same_as_last = stage.node.args == last.node.args and stage.platform == last.platform
-        if stage is last or same_as_last or (stage.name is not None and stage.name in bases):
-            yield hit(reported, "Delete the apt lists (/var/lib/apt/lists) after installing something")
+        yield hit(reported, "Delete the apt lists (/var/lib/apt/lists) after installing something")
 
 
 @rule(
@@ -85,21 +76,17 @@ def dl3009(analysis: Analysis) -> Iterator[Hit]:
     good="FROM debian:12.7\nRUN apt-get install -y --no-install-recommends curl=7.88.1-10\n",
 )
 def dl3014(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        for c in cmds(analysis, run):
-            if not c.has_args("apt-get", ["install"]):
-                continue
-            yes = (
-                c.has_any_flag(("y", "yes", "qq", "assume-yes"))
-                or c.count_flag("q") == 2
-                or c.count_flag("quiet") == 2
-                or "-q=2" in c.args
-            )
-            if not yes:
-                yield hit(
-                    reported, "Use the `-y` switch to avoid manual input `apt-get -y install <package>`"
-                )
-                break
+    def asks(c: Cmd) -> bool:
+        yes = (
+            c.has_any_flag(("y", "yes", "qq", "assume-yes"))
+            or c.count_flag("q") == 2
+            or c.count_flag("quiet") == 2
+            or "-q=2" in c.args
+        )
+        return c.has_args("apt-get", ["install"]) and not yes
+
+    for reported in runs_with(analysis, asks):
+        yield hit(reported, "Use the `-y` switch to avoid manual input `apt-get -y install <package>`")
 
 
 @rule(
@@ -110,13 +97,13 @@ def dl3014(analysis: Analysis) -> Iterator[Hit]:
     good="FROM debian:12.7\nRUN apt-get install -y --no-install-recommends curl=7.88.1-10\n",
 )
 def dl3015(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        for c in cmds(analysis, run):
-            if c.has_args("apt-get", ["install"]) and not (
-                c.has_flag("no-install-recommends") or c.has_arg("APT::Install-Recommends=false")
-            ):
-                yield hit(reported, "Avoid additional packages by specifying `--no-install-recommends`")
-                break
+    def recommends(c: Cmd) -> bool:
+        return c.has_args("apt-get", ["install"]) and not (
+            c.has_flag("no-install-recommends") or c.has_arg("APT::Install-Recommends=false")
+        )
+
+    for reported in runs_with(analysis, recommends):
+        yield hit(reported, "Avoid additional packages by specifying `--no-install-recommends`")
 
 
 @rule(
@@ -127,9 +114,7 @@ def dl3015(analysis: Analysis) -> Iterator[Hit]:
     good="FROM debian:12.7\nRUN apt-get install -y --no-install-recommends curl=7.88.1-10\n",
 )
 def dl3027(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        if any(c.name == "apt" for c in cmds(analysis, run)):
-            yield hit(
-                reported,
-                "Do not use apt as it is meant to be an end-user tool, use apt-get or apt-cache instead",
-            )
+    for reported in runs_with(analysis, lambda c: c.name == "apt"):
+        yield hit(
+            reported, "Do not use apt as it is meant to be an end-user tool, use apt-get or apt-cache instead"
+        )

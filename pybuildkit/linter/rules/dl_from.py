@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pybuildkit.linter.analysis import AUTOMATIC_ARGS, Analysis, Stage
+from pybuildkit.linter.analysis import Analysis, Stage
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
+from pybuildkit.linter.rules._cmd import runs
 from pybuildkit.linter.rules._util import copy_sources, flag, hit, unquote
 from pybuildkit.linter.shellwords import expand
-from pybuildkit.syntax.nodes import Keyword
+from pybuildkit.syntax.nodes import InstructionNode, Keyword
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +36,22 @@ def parse_image(text: str) -> ImageRef:
     first, sep, _ = name.partition("/")
     registry = first if sep and ("." in first or ":" in first or first == "localhost") else None
     return ImageRef(registry=registry, name=name, tag=tag, digest=digest if at else None)
+
+
+def image_stage_runs(analysis: Analysis) -> Iterator[tuple[InstructionNode, InstructionNode]]:
+    """`runs(analysis)` in the stages hadolint's clean-up rules (DL3009, DL3060) judge: the last stage, a
+    stage with the same FROM line as the last, and a stage that some FROM names as its base."""
+    if not analysis.stages:
+        return
+    bases = {parse_image(s.base).name for s in analysis.stages}
+    last = analysis.stages[-1]
+    for reported, run in runs(analysis):
+        stage = analysis.stage_of(reported)
+        if stage is None:
+            continue
+        same_as_last = stage.node.args == last.node.args and stage.platform == last.platform
+        if stage is last or same_as_last or (stage.name is not None and stage.name in bases):
+            yield reported, run
 
 
 def base_image(stage: Stage) -> tuple[str, bool]:
@@ -212,7 +229,7 @@ def dl3061(analysis: Analysis) -> Iterator[Hit]:
 def _copy_from(analysis: Analysis, value: str) -> str:
     """`COPY --from` after global ARG resolution (BuildKit expands it with the global ARGs)."""
     if "$" in value:
-        return expand(value, {**AUTOMATIC_ARGS, **analysis.meta_scope.values}, analysis.escape).value
+        return expand(value, analysis.from_values, analysis.escape).value
     return value
 
 

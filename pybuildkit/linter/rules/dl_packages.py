@@ -8,16 +8,24 @@ from collections.abc import Callable, Iterator
 from pybuildkit.linter.analysis import Analysis, arg_pairs, env_pairs
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
-from pybuildkit.linter.rules._cmd import Cmd, cmds, has_cache_mount, runs
+from pybuildkit.linter.rules._cmd import Cmd, cmds, has_cache_mount, run_of, runs, runs_with
 from pybuildkit.linter.rules._util import hit
-from pybuildkit.linter.rules.dl_from import parse_image
-from pybuildkit.syntax.nodes import InstructionNode, Keyword
+from pybuildkit.linter.rules.dl_from import image_stage_runs
+from pybuildkit.syntax.nodes import Keyword
 
 DNF = ("dnf", "microdnf")
 
 
 def _first_index(commands: list[Cmd], test: Callable[[Cmd], bool]) -> int | None:
     return next((i for i, c in enumerate(commands) if test(c)), None)
+
+
+def _installs_without_yes(managers: tuple[str, ...]) -> Callable[[Cmd], bool]:
+    """yum's and dnf's install verbs run without `-y` (DL3030, DL3038)."""
+    return lambda c: (
+        c.has_args(managers, ["install", "groupinstall", "localinstall"])
+        and not c.has_any_flag(("y", "assumeyes"))
+    )
 
 
 def _cleaned_after(commands: list[Cmd], install: Callable[[Cmd], bool], clean: Callable[[Cmd], bool]) -> bool:
@@ -52,23 +60,22 @@ def _npm_version_fixed(package: str) -> bool:
     good="FROM node:22\nRUN npm install -g typescript@5.6.3\n",
 )
 def dl3016(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        for c in cmds(analysis, run):
-            if not c.has_args("npm", ["install"]):
-                continue
-            args = c.args_no_flags(("loglevel", "registry"))
-            if not args or args[0] != "install":
-                continue
-            index = args.index("install")
-            packages = args[index:]
-            while packages and packages[0] == "install":
-                packages.pop(0)
-            if not all(_npm_version_fixed(p) for p in packages):
-                yield hit(
-                    reported,
-                    "Pin versions in npm. Instead of `npm install <package>` use `npm install <package>@<version>`",
-                )
-                break
+    def unpinned(c: Cmd) -> bool:
+        if not c.has_args("npm", ["install"]):
+            return False
+        args = c.args_no_flags(("loglevel", "registry"))
+        if not args or args[0] != "install":
+            return False
+        packages = args[args.index("install") :]
+        while packages and packages[0] == "install":
+            packages.pop(0)
+        return not all(_npm_version_fixed(p) for p in packages)
+
+    for reported in runs_with(analysis, unpinned):
+        yield hit(
+            reported,
+            "Pin versions in npm. Instead of `npm install <package>` use `npm install <package>@<version>`",
+        )
 
 
 # --- gem -----------------------------------------------------------------------------------------
@@ -123,13 +130,8 @@ def dl3028(analysis: Analysis) -> Iterator[Hit]:
     good="FROM centos:7\nRUN yum install -y httpd-2.4.6 && yum clean all\n",
 )
 def dl3030(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        if any(
-            c.has_args("yum", ["install", "groupinstall", "localinstall"])
-            and not c.has_any_flag(("y", "assumeyes"))
-            for c in cmds(analysis, run)
-        ):
-            yield hit(reported, "Use the -y switch to avoid manual input `yum install -y <package>`")
+    for reported in runs_with(analysis, _installs_without_yes(("yum",))):
+        yield hit(reported, "Use the -y switch to avoid manual input `yum install -y <package>`")
 
 
 @rule(
@@ -181,7 +183,7 @@ def _rpm_rule(
             if node.kind is Keyword.ARG:
                 arg_names.update(n for n, _ in arg_pairs(node))
                 continue
-            run = _run_of(node)
+            run = run_of(node)
             if run is None:
                 continue
             names = env_names | arg_names
@@ -196,14 +198,6 @@ def _rpm_rule(
                     ok = ok and all(_rpm_version_fixed(p, names) for p in packages)
             if not ok:
                 yield hit(node, message)
-
-
-def _run_of(node: InstructionNode) -> InstructionNode | None:
-    if node.kind is Keyword.RUN:
-        return node
-    if node.kind is Keyword.ONBUILD and node.trigger is not None and node.trigger.kind is Keyword.RUN:
-        return node.trigger
-    return None
 
 
 @rule(
@@ -227,13 +221,8 @@ def dl3033(analysis: Analysis) -> Iterator[Hit]:
     good="FROM fedora:41\nRUN dnf install -y httpd-2.4.62 && dnf clean all\n",
 )
 def dl3038(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        if any(
-            c.has_args(DNF, ["install", "groupinstall", "localinstall"])
-            and not c.has_any_flag(("y", "assumeyes"))
-            for c in cmds(analysis, run)
-        ):
-            yield hit(reported, "Use the -y switch to avoid manual input `dnf install -y <package>`")
+    for reported in runs_with(analysis, _installs_without_yes(DNF)):
+        yield hit(reported, "Use the -y switch to avoid manual input `dnf install -y <package>`")
 
 
 DNF_INSTALL = ("install", "in", "upgrade", "up", "upgrade-minimal", "up-min", "reinstall", "rei")
@@ -289,12 +278,11 @@ def dl3041(analysis: Analysis) -> Iterator[Hit]:
 )
 def dl3034(analysis: Analysis) -> Iterator[Hit]:
     verbs = ["install", "in", "remove", "rm", "source-install", "si", "patch"]
-    for reported, run in runs(analysis):
-        if any(
-            c.has_args("zypper", verbs) and not c.has_any_flag(("non-interactive", "n", "no-confirm", "y"))
-            for c in cmds(analysis, run)
-        ):
-            yield hit(reported, "Non-interactive switch missing from `zypper` command: `zypper install -y`")
+    switches = ("non-interactive", "n", "no-confirm", "y")
+    for reported in runs_with(
+        analysis, lambda c: c.has_args("zypper", verbs) and not c.has_any_flag(switches)
+    ):
+        yield hit(reported, "Non-interactive switch missing from `zypper` command: `zypper install -y`")
 
 
 @rule(
@@ -305,9 +293,8 @@ def dl3034(analysis: Analysis) -> Iterator[Hit]:
     good="FROM opensuse/leap:15.6\nRUN zypper patch -y\n",
 )
 def dl3035(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        if any(c.has_args("zypper", ["dist-upgrade", "dup"]) for c in cmds(analysis, run)):
-            yield hit(reported, "Do not use `zypper dist-upgrade`.")
+    for reported in runs_with(analysis, lambda c: c.has_args("zypper", ["dist-upgrade", "dup"])):
+        yield hit(reported, "Do not use `zypper dist-upgrade`.")
 
 
 @rule(
@@ -360,14 +347,7 @@ def dl3037(analysis: Analysis) -> Iterator[Hit]:
     good="FROM node:22\nRUN yarn install && yarn cache clean\n",
 )
 def dl3060(analysis: Analysis) -> Iterator[Hit]:
-    if not analysis.stages:
-        return
-    bases = {parse_image(s.base).name for s in analysis.stages}
-    last = analysis.stages[-1]
-    for reported, run in runs(analysis):
-        stage = analysis.stage_of(reported)
-        if stage is None:
-            continue
+    for reported, run in image_stage_runs(analysis):
         commands = cmds(analysis, run)
         install = _first_index(commands, lambda c: c.has_args("yarn", ["install"]))
         clean = _first_index(commands, lambda c: c.has_args("yarn", ["cache", "clean"]))
@@ -375,10 +355,7 @@ def dl3060(analysis: Analysis) -> Iterator[Hit]:
             continue
         forgot = clean is None and not has_cache_mount(run, ".cache/yarn")
         cleaned_before = clean is not None and clean < install
-        if not (forgot or cleaned_before):
-            continue
-        same_as_last = stage.node.args == last.node.args and stage.platform == last.platform
-        if stage is last or same_as_last or (stage.name is not None and stage.name in bases):
+        if forgot or cleaned_before:
             yield hit(reported, "`yarn cache clean` missing after `yarn install` was run.")
 
 

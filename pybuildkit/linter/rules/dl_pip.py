@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pybuildkit.linter.analysis import Analysis, env_pairs
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
-from pybuildkit.linter.rules._cmd import Cmd, cmds, has_cache_mount, runs
+from pybuildkit.linter.rules._cmd import Cmd, cmds, has_cache_mount, runs_with
 from pybuildkit.linter.rules._util import hit
 from pybuildkit.linter.rules.dl_from import parse_image
 from pybuildkit.syntax.nodes import Keyword
@@ -62,21 +62,19 @@ def _version_fixed(package: str) -> bool:
     good="FROM python:3.12\nRUN pip install --no-cache-dir requests==2.32.3\n",
 )
 def dl3013(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        for c in cmds(analysis, run):
-            if not is_pip_install(c) or c.has_flag("constraint") or c.has_flag("c"):
-                continue
-            args = list(c.args)
-            if "--requirement" in args or "-r" in args or "." in args:
-                continue
-            packages = _strip_install(c.args_no_flags(PIP_VALUE_FLAGS))
-            if not all(_version_fixed(p) for p in packages):
-                yield hit(
-                    reported,
-                    "Pin versions in pip. Instead of `pip install <package>` use `pip install <package>==<version>` "
-                    "or `pip install --requirement <requirements file>`",
-                )
-                break
+    def unpinned(c: Cmd) -> bool:
+        if not is_pip_install(c) or c.has_flag("constraint") or c.has_flag("c"):
+            return False
+        if "--requirement" in c.args or "-r" in c.args or "." in c.args:
+            return False
+        return not all(_version_fixed(p) for p in _strip_install(c.args_no_flags(PIP_VALUE_FLAGS)))
+
+    for reported in runs_with(analysis, unpinned):
+        yield hit(
+            reported,
+            "Pin versions in pip. Instead of `pip install <package>` use `pip install <package>==<version>` "
+            "or `pip install --requirement <requirements file>`",
+        )
 
 
 def _pip_wrapper(c: Cmd) -> bool:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pybuildkit.linter.analysis import Analysis, run_script
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
-from pybuildkit.linter.rules._cmd import Cmd, cmds, runs, to_cmd
+from pybuildkit.linter.rules._cmd import Cmd, cmds, runs, runs_with, to_cmd
 from pybuildkit.linter.rules._util import copy_sources, flag, hit, unquote
 from pybuildkit.linter.shellwords import split_script
 from pybuildkit.syntax.nodes import InstructionNode, Keyword
@@ -139,19 +139,18 @@ def dl3010(analysis: Analysis) -> Iterator[Hit]:
     good="FROM debian:12.7\nRUN useradd -l -u 123456 app\n",
 )
 def dl3046(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        for c in cmds(analysis, run):
-            if (
-                c.name == "useradd"
-                and not c.has_any_flag(("l", "no-log-init"))
-                and c.has_any_flag(("u", "uid"))
-                and any(len(v) > 5 for v in c.flag_args("u"))
-            ):
-                yield hit(
-                    reported,
-                    "`useradd` without flag `-l` and high UID will result in excessively large Image.",
-                )
-                break
+    def high_uid(c: Cmd) -> bool:
+        return (
+            c.name == "useradd"
+            and not c.has_any_flag(("l", "no-log-init"))
+            and c.has_any_flag(("u", "uid"))
+            and any(len(v) > 5 for v in c.flag_args("u"))
+        )
+
+    for reported in runs_with(analysis, high_uid):
+        yield hit(
+            reported, "`useradd` without flag `-l` and high UID will result in excessively large Image."
+        )
 
 
 @rule(
@@ -162,21 +161,19 @@ def dl3046(analysis: Analysis) -> Iterator[Hit]:
     good="FROM debian:12.7\nRUN wget --progress=dot:giga https://example.com/app.tar.gz\n",
 )
 def dl3047(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        for c in cmds(analysis, run):
-            if c.name != "wget" or c.has_flag("progress"):
-                continue
-            if (
-                c.has_any_flag(("q", "quiet", "o", "output-file", "a", "append-output", "no-verbose"))
-                or "-nv" in c.args
-            ):
-                continue
-            yield hit(
-                reported,
-                "Avoid use of wget without progress bar. Use `wget --progress=dot:giga <url>`. "
-                "Or consider using `-q` or `-nv` (shorthands for `--quiet` or `--no-verbose`).",
-            )
-            break
+    def shows_bar(c: Cmd) -> bool:
+        quiet = (
+            c.has_any_flag(("q", "quiet", "o", "output-file", "a", "append-output", "no-verbose"))
+            or "-nv" in c.args
+        )
+        return c.name == "wget" and not c.has_flag("progress") and not quiet
+
+    for reported in runs_with(analysis, shows_bar):
+        yield hit(
+            reported,
+            "Avoid use of wget without progress bar. Use `wget --progress=dot:giga <url>`. "
+            "Or consider using `-q` or `-nv` (shorthands for `--quiet` or `--no-verbose`).",
+        )
 
 
 @rule(
@@ -230,9 +227,8 @@ def dl4001(analysis: Analysis) -> Iterator[Hit]:
     good='FROM debian:12.7\nSHELL ["/bin/bash", "-c"]\n',
 )
 def dl4005(analysis: Analysis) -> Iterator[Hit]:
-    for reported, run in runs(analysis):
-        if any(c.has_args("ln", ["/bin/sh"]) for c in cmds(analysis, run)):
-            yield hit(reported, "Use SHELL to change the default shell")
+    for reported in runs_with(analysis, lambda c: c.has_args("ln", ["/bin/sh"])):
+        yield hit(reported, "Use SHELL to change the default shell")
 
 
 def _pipefail_shell(words: tuple[str, ...]) -> bool:
