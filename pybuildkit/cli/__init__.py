@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # Order is the order of `pybuildkit --help`.
 COMMANDS: tuple[str, ...] = (
     "build",
+    "run",
     "parse",
     "lint",
     "fmt",

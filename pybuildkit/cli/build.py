@@ -68,6 +68,26 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="plan and key the steps and consult the cache, but run and store nothing",
     )
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="id=ID,src=FILE|env=NAME",
+        help="a secret for RUN --mount=type=secret (repeatable)",
+    )
+    parser.add_argument(
+        "--ssh",
+        action="append",
+        default=[],
+        metavar="default|ID=SOCKET",
+        help="an SSH agent socket for RUN --mount=type=ssh (repeatable; default: $SSH_AUTH_SOCK)",
+    )
+    parser.add_argument(
+        "--network", default="default", choices=("default", "none", "host"), help="the network of RUN steps"
+    )
+    parser.add_argument(
+        "--add-host", action="append", default=[], metavar="HOST:IP", help="add a line to /etc/hosts in RUN"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the image digest")
     add_root_argument(parser)
     parser.set_defaults(func=run)
@@ -120,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
             platform=args.platform,
             explain_cache=args.explain_cache,
             dry_run=args.dry_run,
+            secrets=args.secret,
+            ssh=args.ssh,
+            network=args.network,
+            add_hosts=args.add_host,
         )
     finally:
         renderer.close()
