@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from pybuildkit.cli._common import add_root_argument
+from pybuildkit.cli.pull import add_registry_arguments
 
 
 def register(subparsers: Any) -> None:
@@ -17,7 +18,12 @@ def register(subparsers: Any) -> None:
         description="Build an image from a Dockerfile and a context directory, without a daemon.",
     )
     parser.add_argument("context", metavar="CONTEXT", help="the build context directory")
-    parser.add_argument("-f", "--file", metavar="FILE", help="the Dockerfile (default: CONTEXT/Dockerfile)")
+    parser.add_argument(
+        "-f",
+        "--file",
+        metavar="FILE",
+        help="the Dockerfile (default: CONTEXT/Dockerfile; - reads it from standard input)",
+    )
     parser.add_argument(
         "-t", "--tag", action="append", default=[], metavar="NAME", help="name the image (repeatable)"
     )
@@ -88,8 +94,29 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--add-host", action="append", default=[], metavar="HOST:IP", help="add a line to /etc/hosts in RUN"
     )
+    parser.add_argument(
+        "--pull",
+        action="store_true",
+        help="ask the registry whether each base image moved (else: no request)",
+    )
+    parser.add_argument("--push", action="store_true", help="push the image under every -t name")
+    parser.add_argument(
+        "--cache-to",
+        action="append",
+        default=[],
+        metavar="type=registry,ref=REF[,mode=min|max]",
+        help="export the step cache to a registry (repeatable)",
+    )
+    parser.add_argument(
+        "--cache-from",
+        action="append",
+        default=[],
+        metavar="type=registry,ref=REF",
+        help="use a step cache exported to a registry (repeatable)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the image digest")
     add_root_argument(parser)
+    add_registry_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -126,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = build(
             args.context,
-            dockerfile=args.file,
+            dockerfile=None if args.file == "-" else args.file,
+            # `-f -`: the Dockerfile comes on standard input, as with docker build
+            dockerfile_data=sys.stdin.buffer.read() if args.file == "-" else None,
             tags=args.tag,
             build_args=build_args,
             target=args.target,
@@ -144,6 +173,11 @@ def run(args: argparse.Namespace) -> int:
             ssh=args.ssh,
             network=args.network,
             add_hosts=args.add_host,
+            pull=args.pull,
+            push=args.push,
+            cache_to=args.cache_to,
+            cache_from=args.cache_from,
+            insecure_registries=args.insecure_registry,
         )
     finally:
         renderer.close()
@@ -156,5 +190,12 @@ def run(args: argparse.Namespace) -> int:
         for step in result.steps:
             print(f"{'CACHED' if step.cached else 'RUN   '} {step.label}")
         return 0
-    print(result.digest)
+    # An output written to stdout (`-o -`) owns it; the digest then goes to stderr.
+    to_stdout = any(_writes_stdout(spec) for spec in args.output)
+    print(result.digest, file=sys.stderr if to_stdout else sys.stdout)
     return 0
+
+
+def _writes_stdout(spec: str) -> bool:
+    fields = dict(part.partition("=")[::2] for part in spec.split(","))
+    return spec == "-" or fields.get("dest") == "-"

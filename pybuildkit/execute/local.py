@@ -115,6 +115,16 @@ class LocalExecutor:
         self.proxy_env: tuple[
             str, ...
         ] = ()  # context paths whose stat decides the unchanged-rebuild short cut
+        # Registries: FROM / --from / --mount=from names missing from the store are pulled (`ensure_image`);
+        # `pull` (--pull) asks the registry again; `remote_caches` (--cache-from) are read on a local miss.
+        self.registry_options: Any = None  # a registry.RegistryOptions (None: the defaults)
+        self.pull = False
+        self.offline = False  # PYBUILDKIT_OFFLINE: only loopback registries are asked
+        self.remote_caches: tuple[Any, ...] = ()  # registry.RemoteCache
+        self.cache_keys: dict[str, str] = {}  # step-cache key -> layer digest ("" when none), this build's
+        self.bases: dict[str, str] = {}  # reference as written -> name@digest it resolved to
+        self._images: dict[str, BaseImage | PyBuildKitError] = {}
+        self._image_lock = threading.Lock()
 
     # -- bases --------------------------------------------------------------------------------------
 
@@ -131,20 +141,82 @@ class LocalExecutor:
         named = self.named.get(ref)
         if named is not None and named.directory is not None:
             return self._directory_image(named)
+        # One resolution per name and build (planning asks first, the stage again): a pull or its failure
+        # happens once.
+        with self._image_lock:
+            found = self._images.get(ref)
+            if found is None:
+                try:
+                    found = self._resolve_image(ref, named)
+                except PyBuildKitError as error:
+                    found = error
+                self._images[ref] = found
+        if isinstance(found, PyBuildKitError):
+            raise found
+        return found
+
+    def _resolve_image(self, ref: str, named: NamedContext | None) -> BaseImage:
+        """The store's image when it has one for the platform; else (or with --pull) the registry's, through
+        `ensure_image`, which remembers the digest so an unchanged rebuild asks no registry."""
         target = named.image if named is not None else ref
-        try:
-            platform = ImagePlatform.parse(self.platform) if self.platform else None
-            loaded = self.store.load(target, platform=platform)
-        except ImageNotFoundError as error:
+        platform = ImagePlatform.parse(self.platform) if self.platform else None
+        # A `docker-image://REF` named context is pulled as REF; an imported one (a digest) never is.
+        pullable = _pullable(target)
+        loaded: StoredImage | None = None
+        missing: ImageNotFoundError | None = None
+        if not (self.pull and pullable):
+            try:
+                loaded = self.store.load(target, platform=platform)
+            except ImageNotFoundError as error:
+                missing = error
+        if (
+            loaded is not None
+            and pullable
+            and platform is not None
+            and loaded.index is None
+            and loaded.config.os
+            and not loaded.config.platform.matches(platform)
+            and _from_registry(self.store, loaded)
+        ):
+            loaded = None  # pulled before for another platform: ask the registry for this one
+        if loaded is None and pullable and not (self.offline and not _loopback(target)):
+            loaded = self._pull(ref, target, platform, missing)
+        if loaded is None:
+            hint = missing.hint if missing is not None else None
+            if pullable and self.offline:
+                hint = "PYBUILDKIT_OFFLINE is set, so it was not pulled; " + (hint or "import it")
             raise BuildError(
                 f"{ref}: no such image in the local store",
-                hint=error.hint
+                hint=hint
                 or "import one with `pybuildkit import`, or pass --build-context NAME=oci-layout://DIR",
-            ) from None
+            )
         with self._lock:
             # What the name resolves to (an index for a multi-platform image), for the rebuild short cut.
-            self.images_used[ref] = (loaded.index or loaded.descriptor).digest
+            self.images_used.setdefault(ref, (loaded.index or loaded.descriptor).digest)
         return _base_from(loaded, ref)
+
+    def _pull(
+        self, ref: str, target: str, platform: ImagePlatform | None, missing: ImageNotFoundError | None
+    ) -> StoredImage:
+        from pybuildkit.registry import ensure_image
+
+        try:
+            pulled = ensure_image(
+                self.store, target, platform=platform, refresh=self.pull, options=self.registry_options
+            )
+        except PyBuildKitError as error:
+            where = "no such image in the local store, and the pull failed" if missing else "the pull failed"
+            raise BuildError(f"{ref}: {where}: {error.message}", hint=error.hint) from None
+        loaded = self.store.load(pulled.descriptor)
+        try:
+            # What the store's name now points to (the rebuild short cut compares it to the name's tag).
+            used = self.store.resolve(target).digest
+        except PyBuildKitError:
+            used = pulled.descriptor.digest
+        with self._lock:
+            self.bases[ref] = str(pulled.reference)
+            self.images_used[ref] = used
+        return loaded
 
     def _directory_image(self, named: NamedContext) -> BaseImage:
         assert named.directory is not None
@@ -196,12 +268,15 @@ class LocalExecutor:
                 return tree, named.name, ContextDigests(context).digest_paths(["."])
             try:
                 base = self.image(instruction.from_)
-            except BuildError:
+            except BuildError as error:
                 from pybuildkit.instructions.suggest import did_you_mean
 
+                # The image's own words (no such image in the store, or why the pull failed) after ours.
+                detail = error.message.removeprefix(f"{instruction.from_}: ")
                 raise BuildError(
-                    f"--from={instruction.from_}: no stage named {instruction.from_!r} and no such image in the local store",
+                    f"--from={instruction.from_}: no stage named {instruction.from_!r} and {detail}",
                     hint=did_you_mean(instruction.from_, self.stage_names)
+                    or error.hint
                     or "name a stage defined above, an image in the store, or a --build-context",
                 ) from None
             return ViewTree(self.view(base.layers), f"image {instruction.from_}"), instruction.from_, base.key
@@ -488,12 +563,31 @@ class LocalExecutor:
     # -- cache --------------------------------------------------------------------------------------
 
     def cache_get(self, key: str) -> dict[str, Any] | None:
-        return self.store.cache_get(key)
+        record = self.store.cache_get(key)
+        # A local miss asks the --cache-from caches: a hit downloads the record's layers and files it locally.
+        for remote in self.remote_caches:
+            if record is not None:
+                break
+            try:
+                record = remote.get(key)
+            except PyBuildKitError as error:
+                raise BuildError(
+                    f"--cache-from {remote.reference}: {error.message}", hint=error.hint
+                ) from None
+        if record is not None:
+            self._note_key(key, record)
+        return record
+
+    def _note_key(self, key: str, record: Mapping[str, Any]) -> None:
+        layer = record.get("layer")
+        with self._lock:
+            self.cache_keys[key] = str(layer.get("digest", "")) if isinstance(layer, Mapping) else ""
 
     def cache_put(self, key: str, record: Mapping[str, Any], parts: KeyParts, slot: str) -> None:
         layer = record.get("layer")
         blobs = [str(layer["digest"])] if isinstance(layer, Mapping) else []
         self.store.cache_put(key, record, blobs=blobs)
+        self._note_key(key, record)
         self.store.cache_put("explain:" + slot, {"parts": parts.to_json()})
 
     def last_parts(self, slot: str) -> KeyParts | None:
@@ -729,6 +823,33 @@ def _primary_gid(view: RootView, uid: int) -> int:
         if len(parts) >= 4 and parts[2] == str(uid) and parts[3].isdigit():
             return int(parts[3])
     return uid
+
+
+def _pullable(ref: str) -> bool:
+    """Whether `ref` reads as an image reference a registry could serve (not a digest-only store ID)."""
+    from pybuildkit.image.reference import Reference
+
+    if ref.startswith("sha256:"):
+        return False
+    try:
+        Reference.parse(ref)
+    except PyBuildKitError:
+        return False
+    return True
+
+
+def _loopback(ref: str) -> bool:
+    from pybuildkit.image.reference import Reference
+
+    host = Reference.parse(ref).domain.rsplit(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "[::1]")
+
+
+def _from_registry(store: Store, loaded: StoredImage) -> bool:
+    """Whether the image came from a registry (its config blob has a recorded source repository)."""
+    from pybuildkit.registry.sources import blob_sources
+
+    return loaded.manifest.config.digest in blob_sources(store)
 
 
 def _base_from(loaded: StoredImage, ref: str) -> BaseImage:

@@ -34,6 +34,11 @@ class BuildResult:
     tags: tuple[str, ...] = ()
     steps: tuple[StepReport, ...] = ()
     short_circuited: bool = False
+    # The step-cache keys this build used or wrote, each with its layer digest ("" for none): what
+    # --cache-to exports. `bases`: each remote base as written, and the name@digest it resolved to.
+    cache_keys: tuple[tuple[str, str], ...] = ()
+    bases: tuple[tuple[str, str], ...] = ()
+    pushed: tuple[str, ...] = ()  # name@digest of each push (--push, type=image,push=true, type=registry)
 
     @property
     def cache_hits(self) -> int:

@@ -21,14 +21,15 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pybuildkit.errors import BuildError, ContextError, DockerfileError, PyBuildKitError
+from pybuildkit.errors import BuildError, ContextError, PyBuildKitError
 from pybuildkit.execute.progress import ProgressEvent, Status
 from pybuildkit.execute.result import BuildResult, StepReport, rfc3339
 from pybuildkit.image.platform import host_platform
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[ProgressEvent], None]
 
-FAST_VERSION = 2
+FAST_VERSION = 3
 FINE_RACY_NS = 20_000_000
 COARSE_RACY_NS = 2_000_000_000
 
@@ -63,6 +64,14 @@ class BuildSession:
     explain_cache: bool
     dry_run: bool = False
     run_options: Any = None  # a runopts.RunOptions (secrets, ssh, network, extra hosts)
+    # Registries: --pull, --push, --cache-to/--cache-from, and how to reach them (a RegistryOptions).
+    pull: bool = False
+    push: bool = False
+    cache_to: tuple[str, ...] = ()
+    cache_from: tuple[str, ...] = ()
+    registry_options: Any = None
+    offline: bool = False
+    dockerfile_data: bytes | None = None  # the Dockerfile's text itself (`-f -`), instead of a file
     _vertex: int = field(default=0)
 
     def emit(self, event: ProgressEvent) -> None:
@@ -80,13 +89,13 @@ class BuildSession:
                 f"{self.context_dir}: build context is not a directory",
                 hint="pass the directory whose files the Dockerfile copies (often `.`)",
             )
-        dockerfile = _find_dockerfile(context_root, self.dockerfile)
-        try:
-            data = dockerfile.read_bytes()
-        except OSError as error:
-            raise DockerfileError(
-                f"cannot read {dockerfile}: {error.strerror}", filename=str(dockerfile)
-            ) from None
+        self._check_options()
+        dockerfile: Path | None = None
+        if self.dockerfile_data is not None:
+            data = self.dockerfile_data
+        else:
+            dockerfile = _find_dockerfile(self.context_dir, self.dockerfile)
+            data = _read(dockerfile)
         sde = self.source_date_epoch
         if sde is None and self.build_args.get("SOURCE_DATE_EPOCH", "").isdigit():
             sde = int(self.build_args["SOURCE_DATE_EPOCH"])
@@ -96,7 +105,7 @@ class BuildSession:
             {
                 "v": FAST_VERSION,
                 "context": str(context_root),
-                "dockerfile": os.path.abspath(dockerfile),
+                "dockerfile": os.path.abspath(dockerfile) if dockerfile is not None else "-",
                 "text": hashlib.sha256(data).hexdigest(),
                 "args": sorted(self.build_args.items()),
                 "target": self.target or "",
@@ -108,25 +117,124 @@ class BuildSession:
                 "run": _run_key(self.run_options),
             }
         )
-        result = None if self.no_cache or self.dry_run else self._fast(store, fast_key)
+        caches = self._cache_specs()
+        # --pull asks the registries whether a base moved, so the short cut (which asks none) is not taken.
+        result = None if self.no_cache or self.dry_run or self.pull else self._fast(store, fast_key)
         # The common unchanged rebuild: tags and OCI layouts that are already up to date are checked
         # without importing the exporters.
-        if result is not None and all(_layout_current(_light_layout(text), result) for text in self.outputs):
+        if (
+            result is not None
+            and not self.push
+            and not caches[0]
+            and all(_layout_current(_light_layout(text), result) for text in self.outputs)
+        ):
             self._finish(store, result, [], sde)
             return result
         specs = self._specs()
         if result is None:
-            from pybuildkit.layers.compression import Compression
-            from pybuildkit.layers.entries import LayerError
-
-            try:
-                compression = Compression.parse(self.compression)
-            except LayerError as error:
-                raise BuildError(error.message, hint=error.hint) from None
+            compression = _compression(self.compression)
             result = self._full(store, context_root, dockerfile, data, sde, compression, platform, fast_key)
         if not self.dry_run:
             self._finish(store, result, specs, sde)
+            result = self._registries(store, result, specs, caches[0])
         return result
+
+    def _cache_specs(self) -> tuple[list[Any], list[Any]]:
+        """The `--cache-to` and `--cache-from` values, parsed before anything is built."""
+        if not self.cache_to and not self.cache_from:
+            return [], []
+        from pybuildkit.registry import CacheSpec
+
+        try:
+            to = [CacheSpec.parse(text, flag="--cache-to") for text in self.cache_to]
+            from_ = [CacheSpec.parse(text, flag="--cache-from") for text in self.cache_from]
+        except PyBuildKitError as error:
+            raise BuildError(error.message, hint=error.hint) from None
+        return to, from_
+
+    def _registries(
+        self, store: Any, result: BuildResult, specs: list[Any], cache_to: list[Any]
+    ) -> BuildResult:
+        """After the image is stored and tagged: push it (--push, `type=image,push=true`, `type=registry`),
+        then export the step cache (--cache-to). A failure here leaves the local image in place."""
+        names = [*(result.tags if self.push else ()), *(spec.dest for spec in specs if spec.pushes)]
+        if self.push and not result.tags:
+            raise BuildError(
+                "--push needs a name to push to", hint="name the image with -t REGISTRY/REPO:TAG"
+            )
+        if not names and not cache_to:
+            return result
+        from pybuildkit.registry import CacheRecord, export_cache, push_all
+
+        pushed: list[str] = []
+        number = self._vertex + 2
+        if names:
+            label = "pushing " + ", ".join(dict.fromkeys(names))
+            self.emit(ProgressEvent(vertex=number, name=label, status=Status.START))
+            started = time.monotonic()
+            try:
+                done = push_all(
+                    store, result.descriptor, list(dict.fromkeys(names)), options=self.registry_options
+                )
+            except PyBuildKitError as error:
+                self.emit(
+                    ProgressEvent(vertex=number, name=label, status=Status.ERROR, message=error.message)
+                )
+                raise
+            pushed = [str(item.reference) for item in done]
+            self.emit(
+                ProgressEvent(
+                    vertex=number, name=label, status=Status.DONE, duration=time.monotonic() - started
+                )
+            )
+            number += 1
+        if cache_to:
+            layers = {layer.digest for layer in (result.manifest.layers if result.manifest else ())}
+            records = [
+                record
+                for key, layer in result.cache_keys
+                for record in [CacheRecord.from_store(store, key, in_result=not layer or layer in layers)]
+                if record is not None
+            ]
+            for spec in cache_to:
+                label = f"exporting cache to {spec.ref.familiar()}"
+                self.emit(ProgressEvent(vertex=number, name=label, status=Status.START))
+                started = time.monotonic()
+                try:
+                    export_cache(store, spec.ref, records, mode=spec.mode, options=self.registry_options)
+                except PyBuildKitError as error:
+                    self.emit(
+                        ProgressEvent(vertex=number, name=label, status=Status.ERROR, message=error.message)
+                    )
+                    raise
+                self.emit(
+                    ProgressEvent(
+                        vertex=number, name=label, status=Status.DONE, duration=time.monotonic() - started
+                    )
+                )
+                number += 1
+        return replace(result, pushed=tuple(pushed))
+
+    def _check_options(self) -> None:
+        """Refuse a bad `-t`, `--platform` or `--compression` before anything runs or is written."""
+        from pybuildkit.image.platform import InvalidPlatformError, Platform
+        from pybuildkit.store import tag_name
+
+        for tag in self.tags:
+            try:
+                tag_name(tag)
+            except PyBuildKitError as error:
+                # `invalid reference 'X': why` → docker's `invalid tag "X": why`
+                reason = error.message.removeprefix(f"invalid reference {tag!r}: ")
+                raise PyBuildKitError(f"invalid tag {json.dumps(tag)}: {reason}", hint=error.hint) from None
+        if self.platform is not None:
+            try:
+                Platform.parse(self.platform)
+            except InvalidPlatformError as error:
+                raise PyBuildKitError(
+                    f"--platform {self.platform}: {error.message}", hint=error.hint
+                ) from None
+        _compression(self.compression)
 
     def _specs(self) -> list[Any]:
         """The `--output`s, parsed (before anything is written, so a bad one changes nothing)."""
@@ -221,6 +329,8 @@ class BuildSession:
             tags=self.tags,
             steps=tuple(steps),
             short_circuited=True,
+            cache_keys=tuple((str(k), str(d)) for k, d in record.get("cache_keys", ())),
+            bases=tuple((str(r), str(b)) for r, b in record.get("bases", ())),
         )
 
     # -- the full build ---------------------------------------------------------------------------------
@@ -229,7 +339,7 @@ class BuildSession:
         self,
         store: Any,
         context_root: Path,
-        dockerfile: Path,
+        dockerfile: Path | None,
         data: bytes,
         sde: int | None,
         compression: Any,
@@ -246,12 +356,14 @@ class BuildSession:
         from pybuildkit.plan.steps import build_steps
 
         started_ns = time.time_ns()
-        filename = str(dockerfile)
-        display = os.path.relpath(dockerfile)
+        # `-f -`: the Dockerfile has no file; errors name it `Dockerfile`, as docker's do.
+        filename = os.path.abspath(dockerfile) if dockerfile is not None else "-"
+        display = os.path.relpath(dockerfile) if dockerfile is not None else "Dockerfile"
         if display.startswith(".."):
             display = filename
         with store.lease():
             work = Path(tempfile.mkdtemp(prefix="build-", dir=store.temp_dir))
+            remotes: tuple[Any, ...] = ()
             try:
                 context = BuildContext.open(context_root, dockerfile=dockerfile)
                 digests = ContextDigests(context, cache_dir=store.root / "context-cache")
@@ -268,6 +380,10 @@ class BuildSession:
                     run_options=self.run_options,
                 )
                 executor.run_available = _run_available
+                executor.registry_options = self.registry_options
+                executor.pull = self.pull
+                executor.offline = self.offline
+                executor.remote_caches = remotes = self._import_caches(store, self._cache_specs()[1])
                 self._vertex = 0
                 tree = parse(data.decode("utf-8", "surrogateescape"), filename=display)
                 configs: dict[str, ImageConfig | None] = {}
@@ -302,7 +418,7 @@ class BuildSession:
                 executor.stage_names = tuple(s.name for s in plan.program.stages if s.name)
                 executor.stage_names_by_index = {s.index: s.name for s in plan.program.stages if s.name}
                 executor.proxy_env = plan.proxy_env
-                steps = build_steps(plan, image_config=image_config)
+                steps = build_steps(plan)
                 os_, _, rest = platform.partition("/")
                 arch, _, variant = rest.partition("/")
                 runner: Executor = DryRunExecutor(executor) if self.dry_run else executor
@@ -313,7 +429,7 @@ class BuildSession:
                     explain_cache=self.explain_cache,
                     progress=self.progress,
                     options=(("compression", self.compression), ("source_date_epoch", str(sde))),
-                    slot=f"{context_root}\0{os.path.abspath(dockerfile)}\0{self.target or ''}",
+                    slot=f"{context_root}\0{os.path.abspath(filename)}\0{self.target or ''}",
                     created=rfc3339(sde if sde is not None else int(time.time())),
                     fixed_time=sde is not None,
                     default_platform=(os_, arch, variant),
@@ -339,6 +455,8 @@ class BuildSession:
                     config=stored.config,
                     tags=self.tags,
                     steps=reports,
+                    cache_keys=tuple(sorted(executor.cache_keys.items())),
+                    bases=tuple(sorted(executor.bases.items())),
                 )
                 vertices = sorted(
                     (number, label)
@@ -359,7 +477,31 @@ class BuildSession:
                     )
                 return result
             finally:
+                for remote in remotes:
+                    remote.close()
                 shutil.rmtree(work, ignore_errors=True)
+
+    def _import_caches(self, store: Any, specs: list[Any]) -> tuple[Any, ...]:
+        """Open each --cache-from (its manifest and record list; layers come when a step asks). A cache
+        that cannot be read is skipped with a progress note, as BuildKit does: the build runs uncached."""
+        if not specs:
+            return ()
+        from pybuildkit.registry import import_cache
+
+        out = []
+        for spec in specs:
+            try:
+                out.append(import_cache(store, spec.ref, options=self.registry_options))
+            except PyBuildKitError as error:
+                self.emit(
+                    ProgressEvent(
+                        vertex=0,
+                        name=f"importing cache from {spec.ref.familiar()}",
+                        status=Status.LOG,
+                        message=f"skipped: {error.message}",
+                    )
+                )
+        return tuple(out)
 
     def _named(self, store: Any) -> dict[str, NamedContext]:
         from pybuildkit.execute.local import NamedContext
@@ -371,21 +513,24 @@ class BuildSession:
                 try:
                     imported = import_source(store, value)
                 except PyBuildKitError as error:
-                    raise BuildError(
+                    raise PyBuildKitError(
                         f"--build-context {name}={value}: {error.message}", hint=error.hint
                     ) from None
                 out[name] = NamedContext(name=name, image=imported.descriptor.digest)
             elif value.startswith("docker-image://"):
                 out[name] = NamedContext(name=name, image=value.removeprefix("docker-image://"))
             elif "://" in value:
-                raise BuildError(
+                raise PyBuildKitError(
                     f"--build-context {name}={value}: unsupported source",
                     hint="use a directory, oci-layout://DIR[:tag|@digest], docker-archive://FILE or docker-image://REF",
                 )
             else:
                 directory = Path(value)
                 if not directory.is_dir():
-                    raise BuildError(f"--build-context {name}={value}: not a directory")
+                    raise PyBuildKitError(
+                        f"--build-context {name}={value}: not a directory",
+                        hint="a named context is a directory, oci-layout://DIR, docker-archive://FILE or docker-image://REF",
+                    )
                 out[name] = NamedContext(name=name, directory=directory.resolve())
         return out
 
@@ -394,7 +539,7 @@ class BuildSession:
         store: Any,
         key: str,
         context_root: Path,
-        dockerfile: Path,
+        dockerfile: Path | None,
         context: BuildContext,
         executor: LocalExecutor,
         result: BuildResult,
@@ -409,11 +554,9 @@ class BuildSession:
             value = _stat_tuple(os.path.join(root, rel) if rel else root)
             flat += [rel, *(value or [-1, 0, 0, 0, 0])]
             checked.append(value)
-        extra = [
-            os.path.abspath(dockerfile),
-            os.path.join(root, ".dockerignore"),
-            os.path.abspath(f"{dockerfile}.dockerignore"),
-        ]
+        extra = [os.path.join(root, ".dockerignore")]
+        if dockerfile is not None:
+            extra += [os.path.abspath(dockerfile), os.path.abspath(f"{dockerfile}.dockerignore")]
         extras: list[tuple[str, list[int] | None]] = [(path, _stat_tuple(path)) for path in extra]
         for value in [*checked, *(item for _, item in extras)]:
             # Changed too close to the build: the stat could hide a later change (same rule as the
@@ -432,6 +575,8 @@ class BuildSession:
             "digest": result.digest,
             "vertices": vertices,
             "steps": [[s.stage, s.index, s.label, s.key, s.layer] for s in result.steps],
+            "cache_keys": [list(item) for item in result.cache_keys],
+            "bases": [list(item) for item in result.bases],
         }
         with contextlib.suppress(PyBuildKitError, OSError):
             store.cache_put("build:" + key, record, blobs=[result.digest])
@@ -509,19 +654,66 @@ def _hash(value: object) -> str:
     return hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _find_dockerfile(context: Path, dockerfile: str | os.PathLike[str] | None) -> Path:
+def _find_dockerfile(context: str | os.PathLike[str], dockerfile: str | os.PathLike[str] | None) -> Path:
+    """The Dockerfile to read: `dockerfile` (relative to the current directory, as docker's `-f`), else
+    `Dockerfile` or `dockerfile` in the context. Errors name the path as the user wrote it."""
     if dockerfile is not None:
         path = Path(dockerfile)
-        if not path.is_file():
-            raise DockerfileError(f"cannot read {path}: no such file", filename=str(path))
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            inside = Path(context) / path
+            hint = (
+                f"-f is relative to the current directory, not to the context: did you mean {inside}?"
+                if not path.is_absolute() and _is_file(inside)
+                else "-f names a file relative to the current directory (or `-` for standard input)"
+            )
+            raise PyBuildKitError(f"no such Dockerfile: {dockerfile}", hint=hint) from None
+        except OSError as error:
+            raise PyBuildKitError(f"{dockerfile}: cannot read: {error.strerror}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise PyBuildKitError(
+                f"{dockerfile} is a directory, not a Dockerfile",
+                hint=f"name the file, e.g. -f {path / 'Dockerfile'}",
+            )
         return path
     for name in ("Dockerfile", "dockerfile"):
-        candidate = context / name
-        if candidate.is_file():
-            return candidate
-    raise DockerfileError(
-        f"no Dockerfile in {context}", filename="Dockerfile", hint="write one, or name it with -f FILE"
+        candidate = Path(context) / name
+        try:
+            if stat.S_ISREG(candidate.stat().st_mode):
+                return candidate
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise PyBuildKitError(f"{Path(context) / 'Dockerfile'}: cannot read: {error.strerror}") from None
+    raise PyBuildKitError(
+        f"no Dockerfile in {context}", hint="write one, or name it with -f FILE (or -f - for standard input)"
     )
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise PyBuildKitError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _compression(text: str) -> Any:
+    """`--compression`, parsed (a `layers.compression.Compression`)."""
+    from pybuildkit.layers.compression import Compression
+    from pybuildkit.layers.entries import LayerError
+
+    try:
+        return Compression.parse(text)
+    except LayerError as error:
+        raise PyBuildKitError(f"--compression {text}: {error.message}", hint=error.hint) from None
 
 
 def _stat_tuple(path: str) -> list[int] | None:
@@ -536,6 +728,7 @@ def build(
     context_dir: str | os.PathLike[str],
     *,
     dockerfile: str | os.PathLike[str] | None = None,
+    dockerfile_data: bytes | None = None,
     tags: Sequence[str] = (),
     build_args: Mapping[str, str] | None = None,
     target: str | None = None,
@@ -553,8 +746,16 @@ def build(
     ssh: Sequence[str] = (),
     network: str = "default",
     add_hosts: Sequence[str] = (),
+    pull: bool = False,
+    push: bool = False,
+    cache_to: Sequence[str] = (),
+    cache_from: Sequence[str] = (),
+    insecure_registries: Sequence[str] = (),
+    registry_options: Any = None,
+    offline: bool | None = None,
 ) -> BuildResult:
-    """Build the Dockerfile in `context_dir` (or `dockerfile`) into an image in the local store.
+    """Build the Dockerfile in `context_dir` (or `dockerfile`, or the text `dockerfile_data`, as docker's
+    `-f -`) into an image in the local store.
 
     `tags` name it in the store (`-t`), `outputs` export it (`type=oci-layout,dest=DIR`, `type=oci|docker|tar,
     dest=FILE`, `type=local,dest=DIR`), `build_contexts` are buildx's named contexts (`NAME: DIR |
@@ -565,6 +766,14 @@ def build(
 
     RUN options, as `docker build` has them: `secrets` (`id=ID,src=FILE` or `id=ID,env=NAME`), `ssh`
     (`default` or `ID=SOCKET`), `network` (`default`, `none`, `host`), `add_hosts` (`HOST:IP`).
+
+    Registries: a FROM / `COPY --from` / `RUN --mount=from` image missing from the store is pulled (and
+    remembered by digest: an unchanged rebuild asks no registry); `pull` checks the registry again. `push`
+    pushes the image under every tag; `outputs` may also be `type=image,name=REF,push=true` or
+    `type=registry,name=REF`. `cache_to` / `cache_from` (`type=registry,ref=REF[,mode=min|max]`) export and
+    import the step cache. `insecure_registries` (or a whole `registry_options`, a `RegistryOptions`) says how
+    to reach them. `offline` (default: `PYBUILDKIT_OFFLINE=1` in the environment) pulls only from loopback
+    registries.
     """
     from pybuildkit.execute.runopts import run_options
 
@@ -572,6 +781,7 @@ def build(
     session = BuildSession(
         context_dir=Path(context_dir),
         dockerfile=dockerfile,
+        dockerfile_data=dockerfile_data,
         tags=tuple(tags),
         build_args=dict(build_args or {}),
         target=target,
@@ -586,8 +796,23 @@ def build(
         explain_cache=explain_cache,
         dry_run=dry_run,
         run_options=options,
+        pull=pull,
+        push=push,
+        cache_to=tuple(cache_to),
+        cache_from=tuple(cache_from),
+        registry_options=_registry_options(registry_options, insecure_registries),
+        offline=os.environ.get("PYBUILDKIT_OFFLINE", "") in ("1", "true") if offline is None else offline,
     )
     return session.run()
+
+
+def _registry_options(options: Any, insecure: Sequence[str]) -> Any:
+    if options is None and not insecure:
+        return None  # the registry client's defaults (and no import of it for a build that needs none)
+    from pybuildkit.registry import RegistryOptions
+
+    base = options if options is not None else RegistryOptions()
+    return replace(base, insecure_registries=(*base.insecure_registries, *insecure))
 
 
 __all__ = ["BuildResult", "BuildSession", "StepReport", "build"]

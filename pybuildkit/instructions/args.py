@@ -37,7 +37,9 @@ def parse_arg(node: InstructionNode) -> ArgInstruction:
     for word in node.args:
         key, sep, value = word.partition("=")
         if sep and not key:
-            raise InstructionError("ARG names can not be blank")
+            raise InstructionError(
+                "ARG names can not be blank", hint="put a name before the `=`: ARG NAME=value"
+            )
         definitions.append(
             ArgDefinition(key=key, value=value if sep else None, doc_comment=doc_comment(comments, key))
         )

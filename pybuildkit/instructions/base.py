@@ -110,17 +110,42 @@ def is_heredoc_word(word: str) -> bool:
     return heredoc_marker(word) is not None
 
 
+# How each instruction is written, for the hint of an argument-count error (BuildKit's messages have none).
+_USAGE = {
+    "ADD": "write ADD <src>... <dest>",
+    "ARG": "write ARG NAME or ARG NAME=default",
+    "COPY": "write COPY <src>... <dest>",
+    "ENV": "write ENV NAME=value",
+    "EXPOSE": "write EXPOSE <port>[/<protocol>], e.g. EXPOSE 8080/tcp",
+    "HEALTHCHECK": "write HEALTHCHECK [options] CMD <command>, or HEALTHCHECK NONE",
+    "LABEL": "write LABEL key=value",
+    "MAINTAINER": "write MAINTAINER <name> (better: LABEL org.opencontainers.image.authors=<name>)",
+    "ONBUILD": "write ONBUILD <instruction>, e.g. ONBUILD RUN make",
+    "SHELL": 'write SHELL ["/bin/sh", "-c"]',
+    "STOPSIGNAL": "write STOPSIGNAL <signal>, e.g. STOPSIGNAL SIGTERM",
+    "USER": "write USER <user>[:<group>]",
+    "VOLUME": 'write VOLUME /path or VOLUME ["/path"]',
+    "WORKDIR": "write WORKDIR /path",
+}
+
+
+def usage_hint(command: str) -> str | None:
+    """`write ENV NAME=value`: how `command` is written, or None when we have no line for it."""
+    return _USAGE.get(command)
+
+
 def err_at_least_one(command: str) -> InstructionError:
-    return InstructionError(f"{command} requires at least one argument")
+    return InstructionError(f"{command} requires at least one argument", hint=usage_hint(command))
 
 
 def err_exactly_one(command: str) -> InstructionError:
-    return InstructionError(f"{command} requires exactly one argument")
+    return InstructionError(f"{command} requires exactly one argument", hint=usage_hint(command))
 
 
 def err_no_destination(command: str) -> InstructionError:
     return InstructionError(
-        f"{command} requires at least two arguments, but only one was provided. Destination could not be determined"
+        f"{command} requires at least two arguments, but only one was provided. Destination could not be determined",
+        hint=f"{usage_hint(command)}: the last argument is the destination",
     )
 
 

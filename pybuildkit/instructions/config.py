@@ -98,12 +98,15 @@ def _pairs(node: InstructionNode, command: str) -> tuple[KeyValue, ...]:
     if not args:
         raise err_at_least_one(command)
     if len(args) % 3:
-        raise InstructionError(f"Bad input to {command}, too many arguments")
+        raise InstructionError(
+            f"Bad input to {command}, too many arguments",
+            hint="write each pair as key=value, and quote a value that holds spaces",
+        )
     pairs = []
     for i in range(0, len(args), 3):
         key, value, sep = args[i : i + 3]
         if not key:
-            raise InstructionError(f"{command} names can not be blank")
+            raise InstructionError(f"{command} names can not be blank", hint="put a name before each `=`")
         pairs.append(KeyValue(key=key, value=value, legacy=sep == ""))
     return tuple(pairs)
 
@@ -138,7 +141,7 @@ def parse_volume(node: InstructionNode) -> VolumeInstruction:
     parse_flags(node.flags, NO_FLAGS)
     volumes = tuple(v.strip() for v in node.args)
     if any(v == "" for v in volumes):
-        raise InstructionError("VOLUME specified can not be an empty string")
+        raise InstructionError("VOLUME specified can not be an empty string", hint="remove the empty path")
     return VolumeInstruction(span=node.span, node=node, volumes=volumes)
 
 
@@ -206,6 +209,9 @@ def _port_range(text: str) -> tuple[int, int]:
     return start, end
 
 
+_PORT_HINT = "a port is a number from 0 to 65535 or a range (8000-8010), then /tcp, /udp or /sctp"
+
+
 def parse_port(raw: str) -> tuple[PortSpec, ...]:
     """`[ip:][hostPort:]containerPort[/proto]` as BuildKit reads it; only the container port is kept."""
     parts = raw.split(":")
@@ -216,9 +222,11 @@ def parse_port(raw: str) -> tuple[PortSpec, ...]:
         ip, host_port = ":".join(parts[:-2]), parts[-2]
     port, _, proto = container.partition("/")
     if port == "":
-        raise InstructionError(f"invalid port: {go_quote(raw)}: no port specified")
+        raise InstructionError(f"invalid port: {go_quote(raw)}: no port specified", hint=_PORT_HINT)
     if proto.lower() not in ("", "tcp", "udp", "sctp"):
-        raise InstructionError(f"invalid port: {go_quote(raw)}: invalid proto: {proto}")
+        raise InstructionError(
+            f"invalid port: {go_quote(raw)}: invalid proto: {proto}", hint="the protocol is tcp, udp or sctp"
+        )
     proto = proto or "tcp"
     if ip.startswith("["):
         ip = ip[1:].partition("]")[0]
@@ -226,18 +234,19 @@ def parse_port(raw: str) -> tuple[PortSpec, ...]:
         try:
             ipaddress.ip_address(ip)
         except ValueError:
-            raise InstructionError(f"invalid IP address: {ip}") from None
+            raise InstructionError(f"invalid IP address: {ip}", hint=_PORT_HINT) from None
     try:
         start, end = _port_range(port)
     except ValueError:
-        raise InstructionError(f"invalid containerPort: {port}") from None
+        raise InstructionError(f"invalid containerPort: {port}", hint=_PORT_HINT) from None
     if host_port:
         try:
             host_start, host_end = _port_range(host_port)
         except ValueError:
-            raise InstructionError(f"invalid hostPort: {host_port}") from None
+            raise InstructionError(f"invalid hostPort: {host_port}", hint=_PORT_HINT) from None
         if end - start != host_end - host_start and end != start:
             raise InstructionError(
-                f"invalid ranges specified for container and host Ports: {port} and {host_port}"
+                f"invalid ranges specified for container and host Ports: {port} and {host_port}",
+                hint="give both ranges the same length",
             )
     return (PortSpec(start=start, end=end, protocol=proto.lower()),)

@@ -30,6 +30,9 @@ _UNITS = {
 _MAX = (1 << 63) - 1
 
 
+_HINT = "write a duration as a number and a unit (ns, us, ms, s, m, h), e.g. 30s, 1m30s or 500ms"
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -37,7 +40,7 @@ def _quote(text: str) -> str:
 def parse_duration(text: str) -> int:
     """Nanoseconds for a Go duration string; raises InstructionError with Go's message."""
     original = text
-    invalid = InstructionError(f"time: invalid duration {_quote(original)}")
+    invalid = InstructionError(f"time: invalid duration {_quote(original)}", hint=_HINT)
     negative = False
     if text and text[0] in "+-":
         negative = text[0] == "-"
@@ -68,9 +71,11 @@ def parse_duration(text: str) -> int:
             k += 1
         unit = text[i:k]
         if unit == "":
-            raise InstructionError(f"time: missing unit in duration {_quote(original)}")
+            raise InstructionError(f"time: missing unit in duration {_quote(original)}", hint=_HINT)
         if unit not in _UNITS:
-            raise InstructionError(f"time: unknown unit {_quote(unit)} in duration {_quote(original)}")
+            raise InstructionError(
+                f"time: unknown unit {_quote(unit)} in duration {_quote(original)}", hint=_HINT
+            )
         value = Fraction(int(whole or "0"))
         if frac:
             value += Fraction(int(frac), 10 ** len(frac))

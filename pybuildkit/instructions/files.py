@@ -61,7 +61,10 @@ def _sources_and_dest(
 ) -> tuple[tuple[str, ...], tuple[SourceContent, ...], str]:
     *sources, dest = node.args
     if is_heredoc_word(dest):
-        raise InstructionError(f"{command} cannot accept a heredoc as a destination")
+        raise InstructionError(
+            f"{command} cannot accept a heredoc as a destination",
+            hint=f"a heredoc is a source; write {command} <<EOF <dest>",
+        )
     by_name = {h.name: h for h in node.heredocs}
     paths: list[str] = []
     contents: list[SourceContent] = []

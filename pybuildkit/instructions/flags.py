@@ -125,7 +125,7 @@ def parse_flag_words(words: Sequence[str], specs: Iterable[FlagSpec]) -> FlagVal
         if word == "--":
             break
         if not word.startswith("--"):
-            raise InstructionError(f"arg should start with -- : {word}")
+            raise InstructionError(f"arg should start with -- : {word}", hint="write flags as --name=value")
         name, sep, value = word[2:].partition("=")
         items.append((name, value if sep else None, None))
     return _parse(items, tuple(specs))
@@ -147,26 +147,38 @@ def _parse(items: Iterable[tuple[str, str | None, Span | None]], specs: tuple[Fl
                 f"unknown flag: {written}", span=span, hint=did_you_mean(name, by_name, prefix="--")
             )
         if name in used and spec.kind is not FlagKind.STRINGS:
-            raise InstructionError(f"duplicate flag specified: {written}", span=span)
+            raise InstructionError(
+                f"duplicate flag specified: {written}", span=span, hint=f"give {written} once"
+            )
         if name not in used:
             used.append(name)
         match spec.kind:
             case FlagKind.BOOL:
                 if value == "":
-                    raise InstructionError(f"missing a value on flag: {written}", span=span)
+                    raise InstructionError(
+                        f"missing a value on flag: {written}",
+                        span=span,
+                        hint=f"write {written} or {written}=false",
+                    )
                 lowered = "" if value is None else value.lower()
                 if lowered not in ("true", "false", ""):
                     raise InstructionError(
-                        f"expecting boolean value for flag {written}, not: {value}", span=span
+                        f"expecting boolean value for flag {written}, not: {value}",
+                        span=span,
+                        hint=f"write {written}, {written}=true or {written}=false",
                     )
                 values[name] = "false" if lowered == "false" else "true"
             case FlagKind.STRING:
                 if value is None:
-                    raise InstructionError(f"missing a value on flag: {written}", span=span)
+                    raise InstructionError(
+                        f"missing a value on flag: {written}", span=span, hint=f"write {written}=<value>"
+                    )
                 values[name] = value
             case FlagKind.STRINGS:
                 if value is None:
-                    raise InstructionError(f"missing a value on flag: {written}", span=span)
+                    raise InstructionError(
+                        f"missing a value on flag: {written}", span=span, hint=f"write {written}=<value>"
+                    )
                 previous = values[name]
                 assert isinstance(previous, tuple)
                 values[name] = (*previous, value)

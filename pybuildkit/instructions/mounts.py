@@ -183,10 +183,15 @@ def parse_mount(spec: str, expand: Expander | None) -> Mount:
                 read_only = False
             elif key == "required":
                 if kind not in (MountType.SECRET, MountType.SSH):
-                    raise InstructionError(f"unexpected key '{key}' for mount type '{kind}'")
+                    raise InstructionError(
+                        f"unexpected key '{key}' for mount type '{kind}'", hint=_REQUIRED_HINT
+                    )
                 required = True
             else:
-                raise InstructionError(f"invalid field '{field}' must be a key=value pair")
+                raise InstructionError(
+                    f"invalid field '{field}' must be a key=value pair",
+                    hint="write --mount=type=cache,target=/path",
+                )
             continue
         if expand is not None:
             value = expand(value)
@@ -205,7 +210,8 @@ def parse_mount(spec: str, expand: Expander | None) -> Mount:
                 except ValueError:
                     raise InstructionError(
                         f'unsupported mount type "{value}"',
-                        hint=did_you_mean(value, [t.value for t in MountType]),
+                        hint=did_you_mean(value, [t.value for t in MountType])
+                        or "the mount types are bind, cache, tmpfs, secret and ssh",
                     ) from None
             case "from":
                 values["from_"] = value
@@ -220,17 +226,24 @@ def parse_mount(spec: str, expand: Expander | None) -> Mount:
                 read_only = flag if key in ("readonly", "ro") else not flag
             case "required":
                 if kind not in (MountType.SECRET, MountType.SSH):
-                    raise InstructionError(f"unexpected key '{key}' for mount type '{kind}'")
+                    raise InstructionError(
+                        f"unexpected key '{key}' for mount type '{kind}'", hint=_REQUIRED_HINT
+                    )
                 flag = parse_go_bool(value)
                 if flag is None:
                     raise InstructionError(f"invalid value for {key}: {value}")
                 required = flag
             case "size":
                 if kind is not MountType.TMPFS:
-                    raise InstructionError(f"unexpected key '{key}' for mount type '{kind}'")
+                    raise InstructionError(
+                        f"unexpected key '{key}' for mount type '{kind}'",
+                        hint="size is for type=tmpfs mounts",
+                    )
                 size = ram_in_bytes(value)
                 if size is None:
-                    raise InstructionError(f"invalid value for {key}: {value}")
+                    raise InstructionError(
+                        f"invalid value for {key}: {value}", hint="write a size such as 64m or 1g"
+                    )
                 values["size_limit"] = size
             case "id":
                 values["cache_id"] = value
@@ -240,12 +253,18 @@ def parse_mount(spec: str, expand: Expander | None) -> Mount:
                 except ValueError:
                     raise InstructionError(
                         f'unsupported sharing value "{value}"',
-                        hint=did_you_mean(value, [m.value for m in ShareMode]),
+                        hint=did_you_mean(value, [m.value for m in ShareMode])
+                        or "sharing is shared, private or locked",
                     ) from None
             case "mode" | "uid" | "gid":
                 number = _parse_uint(value, 8 if key == "mode" else 10)
                 if number is None:
-                    raise InstructionError(f"invalid value {value} for {key}")
+                    raise InstructionError(
+                        f"invalid value {value} for {key}",
+                        hint="mode is octal (0755); uid and gid are numbers"
+                        if key == "mode"
+                        else f"{key} is a number",
+                    )
                 values[key] = number
             case "env":
                 values["env"] = value
@@ -265,22 +284,35 @@ def parse_mount(spec: str, expand: Expander | None) -> Mount:
     return mount
 
 
+_REQUIRED_HINT = "required is for secret and ssh mounts"
+
+
 def _validate(m: Mount) -> None:
     if m.type not in (MountType.SECRET, MountType.SSH, MountType.CACHE):
         for name, value in (("mode", m.mode), ("uid", m.uid), ("gid", m.gid)):
             if value is not None:
-                raise InstructionError(f'{name} not allowed for "{m.type}" type mounts')
+                raise InstructionError(
+                    f'{name} not allowed for "{m.type}" type mounts',
+                    hint=f"{name} is for secret, ssh and cache mounts",
+                )
     if m.type is MountType.SECRET:
         if m.from_:
-            raise InstructionError("secret mount should not have a from")
+            raise InstructionError(
+                "secret mount should not have a from", hint="remove from= from the secret mount"
+            )
         if m.sharing is not None:
             raise InstructionError("secret mount should not define sharing")
         if not m.source and not m.target and not m.cache_id:
-            raise InstructionError("invalid secret mount. one of source, target required")
+            raise InstructionError(
+                "invalid secret mount. one of source, target required",
+                hint="write --mount=type=secret,id=<id> or --mount=type=secret,target=/path",
+            )
         if m.source and m.cache_id:
             raise InstructionError("both source and id can't be set")
     if m.sharing is not None and m.type is not MountType.CACHE:
-        raise InstructionError(f"invalid cache sharing set for {m.type} mount")
+        raise InstructionError(
+            f"invalid cache sharing set for {m.type} mount", hint="sharing= is for type=cache mounts"
+        )
     if m.resolved and m.type is MountType.SSH and m.source:
         raise InstructionError("ssh does not support source")  # BuildKit: dispatchSSH
 

@@ -43,9 +43,17 @@ def parse_onbuild(
     parse_flags(node.flags, NO_FLAGS)
     keyword = (trigger_node.keyword if trigger_node is not None else node.args[0]).strip().upper()
     if keyword == "ONBUILD":
-        raise InstructionError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+        raise InstructionError(
+            "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
+            hint="write a single ONBUILD before the instruction",
+        )
     if keyword in ("MAINTAINER", "FROM"):
-        raise InstructionError(f"{keyword} isn't allowed as an ONBUILD trigger")
+        raise InstructionError(
+            f"{keyword} isn't allowed as an ONBUILD trigger",
+            hint="a trigger runs inside the child image's stage and cannot start a stage; use FROM in the child's Dockerfile"
+            if keyword == "FROM"
+            else "use LABEL org.opencontainers.image.authors=<name> in the image itself",
+        )
     expression = _ONBUILD_PREFIX.sub("", node.original, count=1)
     for heredoc in node.heredocs or (trigger_node.heredocs if trigger_node is not None else ()):
         expression += "\n" + heredoc.content + heredoc.name

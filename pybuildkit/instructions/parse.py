@@ -63,6 +63,9 @@ Instruction = (
 )
 
 
+_EMPTY_HINT = "this line continues an instruction that never comes; remove the line continuation at its end"
+
+
 def parse_instruction(
     node: InstructionNode, *, filename: str = "Dockerfile", source: str | None = None
 ) -> Instruction:
@@ -76,6 +79,10 @@ def parse_instruction(
 def _parse(node: InstructionNode) -> Instruction:
     kind = node.kind
     if kind is None:
+        if not node.keyword:
+            # BuildKit's parser makes an instruction with an empty name from a line that is only a line
+            # continuation with nothing after it (at the end of the file, or before comment lines only).
+            raise InstructionError("unknown instruction: ", hint=_EMPTY_HINT)
         raise InstructionError(
             f"unknown instruction: {node.keyword}",
             hint=did_you_mean(node.keyword, [k.value.upper() for k in Keyword], case_sensitive=False),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from pybuildkit.errors import InstructionError
-from pybuildkit.instructions.base import InstructionBase, err_at_least_one, go_quote, json_args
+from pybuildkit.instructions.base import InstructionBase, err_at_least_one, go_quote, json_args, usage_hint
 from pybuildkit.instructions.durations import MILLISECOND, parse_duration
 from pybuildkit.instructions.flags import HEALTHCHECK_FLAGS, NO_FLAGS, FlagValues, parse_flags
 from pybuildkit.syntax.nodes import InstructionNode
@@ -91,11 +91,15 @@ def _interval(flags: FlagValues, name: str) -> int:
     if nanos == 0:
         return 0
     if nanos < MILLISECOND:
-        raise InstructionError(f"Interval {go_quote(name)} cannot be less than 1ms")
+        raise InstructionError(
+            f"Interval {go_quote(name)} cannot be less than 1ms",
+            hint=f"use --{name}=1ms or more (0 keeps the default)",
+        )
     return nanos
 
 
 _INT = re.compile(r"^[+-]?[0-9]+$")
+_RETRIES_HINT = "--retries takes a whole number of 0 or more, e.g. --retries=3"
 
 
 def parse_healthcheck(node: InstructionNode) -> HealthcheckInstruction:
@@ -106,14 +110,19 @@ def parse_healthcheck(node: InstructionNode) -> HealthcheckInstruction:
     if kind == "NONE":
         # BuildKit declares no flags for NONE and does not parse them.
         if rest:
-            raise InstructionError("HEALTHCHECK NONE takes no arguments")
+            raise InstructionError("HEALTHCHECK NONE takes no arguments", hint="write HEALTHCHECK NONE alone")
         return HealthcheckInstruction(span=node.span, node=node, test=("NONE",))
     flags = parse_flags(node.flags, HEALTHCHECK_FLAGS)
     if kind != "CMD":
-        raise InstructionError(f"Unknown type {go_quote(kind)} in HEALTHCHECK (try CMD)")
+        raise InstructionError(
+            f"Unknown type {go_quote(kind)} in HEALTHCHECK (try CMD)", hint=usage_hint("HEALTHCHECK")
+        )
     command = json_args(rest, node.json)
     if not command:
-        raise InstructionError("Missing command after HEALTHCHECK CMD")
+        raise InstructionError(
+            "Missing command after HEALTHCHECK CMD",
+            hint="write the command after CMD, e.g. HEALTHCHECK CMD true",
+        )
     test = ("CMD" if node.json else "CMD-SHELL", *command)
     interval = _interval(flags, "interval")
     timeout = _interval(flags, "timeout")
@@ -123,12 +132,16 @@ def parse_healthcheck(node: InstructionNode) -> HealthcheckInstruction:
     text = flags.string("retries")
     if text:
         if not _INT.match(text):
-            raise InstructionError(f"strconv.ParseInt: parsing {go_quote(text)}: invalid syntax")
+            raise InstructionError(
+                f"strconv.ParseInt: parsing {go_quote(text)}: invalid syntax", hint=_RETRIES_HINT
+            )
         retries = int(text)
         if not -(2**31) <= retries < 2**31:
-            raise InstructionError(f"strconv.ParseInt: parsing {go_quote(text)}: value out of range")
+            raise InstructionError(
+                f"strconv.ParseInt: parsing {go_quote(text)}: value out of range", hint=_RETRIES_HINT
+            )
         if retries < 0:
-            raise InstructionError(f"--retries cannot be negative ({retries})")
+            raise InstructionError(f"--retries cannot be negative ({retries})", hint=_RETRIES_HINT)
     return HealthcheckInstruction(
         span=node.span,
         node=node,

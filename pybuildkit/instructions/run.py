@@ -96,7 +96,11 @@ def parse_run(node: InstructionNode) -> RunInstruction:
         )
     security = flags.string("security")
     if security not in SecurityMode.__members__.values():
-        raise InstructionError(f"security {go_quote(security)} is not valid")
+        raise InstructionError(
+            f"security {go_quote(security)} is not valid",
+            hint=did_you_mean(security, [m.value for m in SecurityMode])
+            or "use --security=insecure or sandbox",
+        )
     files = tuple(
         InlineFile(
             name=h.name, data=h.content, chomp=h.chomp, expand=h.expand, file_descriptor=h.file_descriptor

@@ -90,15 +90,45 @@ def index_page() -> str:
     return "\n".join(lines)
 
 
+_SYNTAX_ERROR_PAGE = """# SyntaxError
+
+The build would reject this Dockerfile, so `docker build --check` fails with the error. The finding carries
+the build's message, position and hint:
+
+- the file does not parse (an unterminated heredoc, a bad `# escape=` or `# check=` directive): one finding,
+  and no other rule runs (hadolint calls this DL1000);
+- an instruction does not type (`COPPY`, `ENV` with no arguments, `COPY` with one argument, an unknown
+  flag): one finding per instruction (also DL1000), and the other rules skip that instruction (and the
+  whole stage when it is its `FROM`);
+- an instruction types but its stage could not be dispatched (`COPY --chmod=abc`, `EXPOSE abc`,
+  `RUN --mount=type=foo`; literal values only, a variable is known only at build time): one finding per
+  instruction, and the other rules still read it.
+
+BuildKit stops at the first such error; the linter reports each one.
+
+- Severity: **error**
+- Other IDs: `DL1000` (for files and instructions that do not parse)
+
+## Bad
+
+```dockerfile
+FROM alpine:3
+COPPY app /app
+```
+
+## Good
+
+```dockerfile
+FROM alpine:3
+COPY app /app
+```
+"""
+
+
 def pages() -> dict[str, str]:
     out = {f"{rule.id}.md": rule_page(rule) for rule in all_rules()}
     out["README.md"] = index_page()
-    out["SyntaxError.md"] = (
-        "# SyntaxError\n\nThe file is not a Dockerfile BuildKit would read (hadolint calls this DL1000). The finding "
-        "carries the parser's message and position.\n\n- Severity: **error**\n- Other IDs: `DL1000`\n\n## Bad\n\n"
-        "```dockerfile\nFROM alpine:3\nRUN <<EOF\necho unterminated\n```\n\n## Good\n\n```dockerfile\nFROM alpine:3\n"
-        "RUN <<EOF\necho terminated\nEOF\n```\n"
-    )
+    out["SyntaxError.md"] = _SYNTAX_ERROR_PAGE
     return out
 
 

@@ -2,7 +2,8 @@
 
 `lint()` is the public entry (exported as `pybuildkit.lint`); `lint_files()` lints many files in one go
 (one ShellCheck process for all of them). A file the parser rejects gives one `SyntaxError` finding
-(hadolint's DL1000) with the parser's position, never an exception.
+(hadolint's DL1000) with the parser's position, never an exception; so does each instruction the build
+would reject (see `buildcheck.py`), and the other rules do not see those instructions.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from pybuildkit.errors import DockerfileError
 from pybuildkit.linter import shellcheck
 from pybuildkit.linter.analysis import PROXY_ARGS, Analysis, analyse
+from pybuildkit.linter.buildcheck import check_build
 from pybuildkit.linter.config import LintConfig
 from pybuildkit.linter.model import Finding, Hit, LintReport, Notice, Rule, Severity
 from pybuildkit.linter.registry import all_rules
@@ -171,6 +173,11 @@ def _check_one(
     except DockerfileError as error:
         pending.findings.append(_syntax_finding(source, error))
         return pending
+    checked = check_build(tree, filename=source.filename, text=source.text)
+    pending.findings.extend(
+        _syntax_finding(source, r.error, aliases=() if r.typed else ("DL1000",)) for r in checked.rejections
+    )
+    tree = checked.tree
     matcher, ignore_file = _ignore_matcher(source)
     analysis = analyse(
         tree,
@@ -258,7 +265,9 @@ def _finalise(
     ]
 
 
-def _syntax_finding(source: Source, error: DockerfileError) -> Finding:
+def _syntax_finding(
+    source: Source, error: DockerfileError, *, aliases: tuple[str, ...] = ("DL1000",)
+) -> Finding:
     span = error.span or Span(start=Position(line=1, column=1), end=Position(line=1, column=1))
     from pybuildkit.linter.model import DOCS_BASE
 
@@ -269,10 +278,11 @@ def _syntax_finding(source: Source, error: DockerfileError) -> Finding:
         end_line=max(span.end.line, span.start.line),
         end_column=span.end.column,
         rule=SYNTAX_RULE,
-        aliases=("DL1000",),
+        aliases=aliases,
         severity=Severity.ERROR,
         message=error.message,
         url=f"{DOCS_BASE}{SYNTAX_RULE}.md",
+        hint=error.hint,
     )
 
 

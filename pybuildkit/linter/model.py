@@ -93,9 +93,10 @@ class Finding:
     severity: Severity
     message: str
     url: str
+    hint: str | None = None  # how to fix it, for errors the build would also report (SyntaxError)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "file": self.file,
             "line": self.line,
             "column": self.column,
@@ -107,6 +108,9 @@ class Finding:
             "message": self.message,
             "url": self.url,
         }
+        if self.hint is not None:
+            out["hint"] = self.hint
+        return out
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

@@ -14,9 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pybuildkit.errors import DockerfileSyntaxError
+from pybuildkit.instructions.base import go_quote
 from pybuildkit.syntax.nodes import Dockerfile, InstructionNode
 
 _HADOLINT = re.compile(r"^\s*#\s*hadolint\s+(global\s+)?ignore\s*=\s*([A-Za-z0-9_,\s]+?)\s*(?:#.*)?$")
+
+
+# Go's strconv.ParseBool, which BuildKit uses for `error=`: exactly these spellings.
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+_CHECK_HINT = (
+    "write # check=skip=<rules>;error=<true|false>;experimental=<rules> (rules comma-separated, or all)"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +50,7 @@ def parse_check(value: str) -> CheckOptions:
     for part in value.split(";", 2):
         key, sep, raw = part.partition("=")
         if not sep:
-            raise DockerfileSyntaxError(f"invalid check option {part!r}")
+            raise DockerfileSyntaxError(f"invalid check option {go_quote(part)}", hint=_CHECK_HINT)
         key = key.strip()
         raw = raw.strip()
         match key:
@@ -56,12 +65,15 @@ def parse_check(value: str) -> CheckOptions:
                 else:
                     experimental = frozenset(r.strip() for r in raw.split(","))
             case "error":
-                lowered = raw.lower()
-                if lowered not in ("1", "t", "true", "0", "f", "false"):
-                    raise DockerfileSyntaxError(f"failed to parse check option {part!r}: invalid syntax")
-                error = lowered in ("1", "t", "true")
+                if raw not in _TRUE | _FALSE:
+                    raise DockerfileSyntaxError(
+                        f"failed to parse check option {go_quote(part)}: "
+                        f"strconv.ParseBool: parsing {go_quote(raw)}: invalid syntax",
+                        hint="error= takes true or false",
+                    )
+                error = raw in _TRUE
             case _:
-                raise DockerfileSyntaxError(f"invalid check option {key!r}")
+                raise DockerfileSyntaxError(f"invalid check option {go_quote(key)}", hint=_CHECK_HINT)
     return CheckOptions(
         skip=skip,
         skip_all=skip_all,
@@ -126,12 +138,17 @@ def hadolint_pragmas(text: str) -> Pragmas:
 
 
 def file_check(tree: Dockerfile) -> CheckOptions:
-    """The `# check=` directive of the file (raises DockerfileSyntaxError when it cannot be read)."""
+    """The `# check=` directive of the file (raises DockerfileSyntaxError when it cannot be read).
+
+    BuildKit fails the whole check then (`newRuleLinter` in dockerfile2llb/convert.go): the message is
+    its `failed to parse check options: ...`, placed at the directive.
+    """
     for directive in tree.directives:
         if directive.name == "check":
             try:
                 return parse_check(directive.value)
             except DockerfileSyntaxError as error:
+                error.message = f"failed to parse check options: {error.message}"
                 error.span = directive.span
                 raise
     return CheckOptions()

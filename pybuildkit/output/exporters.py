@@ -1,7 +1,9 @@
 """Exporters: an image from the store to an OCI layout or archive, a docker-archive, or its root filesystem.
 
 `--output` takes BuildKit's syntax: `type=oci-layout,dest=DIR`, `type=oci,dest=FILE.tar`,
-`type=docker,dest=FILE.tar`, `type=local,dest=DIR`, `type=tar,dest=FILE` (or a bare `DIR`, meaning local).
+`type=docker,dest=FILE.tar`, `type=local,dest=DIR`, `type=tar,dest=FILE` (or a bare `DIR`, meaning local),
+and `type=image,name=REF[,push=true]` / `type=registry,name=REF` (`ref=` too): the image tagged `REF` in the
+store, and pushed when asked (the push itself is the build's: this layer does not talk to registries).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class OutputKind(enum.Enum):
     DOCKER = "docker"
     LOCAL = "local"
     TAR = "tar"
+    IMAGE = "image"  # tag in the store (`push=true`: and push)
+    REGISTRY = "registry"  # tag and push (buildx: `type=image,push=true`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +80,8 @@ class OutputSpec:
         except ValueError:
             known = ", ".join(item.value for item in OutputKind)
             raise OutputError(f"unknown output type {kind_text!r}", hint=f"use one of {known}") from None
+        if kind in (OutputKind.IMAGE, OutputKind.REGISTRY):
+            return cls._named(kind, fields)
         dest = fields.pop("dest", "")
         if not dest:
             raise OutputError(
@@ -86,13 +92,36 @@ class OutputSpec:
         spec.check_dest()
         return spec
 
+    @classmethod
+    def _named(cls, kind: OutputKind, fields: dict[str, str]) -> OutputSpec:
+        """`type=image|registry,name=REF[,push=true]`: `dest` holds the name (`ref=` is taken for `name=`)."""
+        name = fields.pop("name", "") or fields.pop("ref", "")
+        if not name:
+            raise OutputError(
+                f"--output type={kind.value} needs name=REF",
+                hint=f"for example --output type={kind.value},name=registry.example/app:1",
+            )
+        if _parse_name(name) is None:
+            raise OutputError(f"--output type={kind.value}: {name!r} is not an image reference")
+        push = fields.pop("push", "true" if kind is OutputKind.REGISTRY else "false").lower()
+        if push not in ("true", "false", "1", "0"):
+            raise OutputError(f"--output type={kind.value}: push={push} is not true or false")
+        pushed = kind is OutputKind.REGISTRY or push in ("true", "1")
+        options = (*sorted(fields.items()), ("push", "true" if pushed else "false"))
+        return cls(kind=kind, dest=name, options=tuple(sorted(options)))
+
+    @property
+    def pushes(self) -> bool:
+        """Whether the image goes to a registry under `dest` (done by the build, after `export`)."""
+        return dict(self.options).get("push") == "true"
+
     @property
     def writes_file(self) -> bool:
         """True for the outputs that are one file (an archive), False for those that are a directory."""
         match self.kind:
             case OutputKind.OCI | OutputKind.DOCKER | OutputKind.TAR:
                 return True
-            case OutputKind.OCI_LAYOUT | OutputKind.LOCAL:
+            case OutputKind.OCI_LAYOUT | OutputKind.LOCAL | OutputKind.IMAGE | OutputKind.REGISTRY:
                 return False
             case _:
                 assert_never(self.kind)
@@ -100,6 +129,8 @@ class OutputSpec:
     def check_dest(self) -> None:
         """Refuse a destination that cannot be written (a directory where a file goes, a file where a directory
         goes, a path under a file), before anything is built or written. Only looks; creates nothing."""
+        if self.kind in (OutputKind.IMAGE, OutputKind.REGISTRY):
+            return  # a name, not a path
         check_destination(self.dest, file=self.writes_file, what=f"--output type={self.kind.value}")
 
 
@@ -109,6 +140,8 @@ _EXAMPLES: Final = {
     OutputKind.DOCKER: "image.tar",
     OutputKind.LOCAL: "DIR",
     OutputKind.TAR: "rootfs.tar",
+    OutputKind.IMAGE: "REF",
+    OutputKind.REGISTRY: "REF",
 }
 
 
@@ -191,6 +224,8 @@ def _export(
             return tuple(export_rootfs(store, image, Path(spec.dest)).warnings)
         case OutputKind.TAR:
             return export_rootfs_tar(store, image, spec.dest, source_date_epoch=source_date_epoch)
+        case OutputKind.IMAGE | OutputKind.REGISTRY:
+            store.tag(spec.dest, image)
     return ()
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import assert_never
 
+from pybuildkit.errors import InstructionError
+from pybuildkit.image.reference import InvalidReferenceError, Reference
 from pybuildkit.image.spec import Healthcheck, ImageConfig
 from pybuildkit.instructions import (
     AddInstruction,
@@ -41,13 +42,15 @@ from pybuildkit.instructions import (
     VolumeInstruction,
     WorkdirInstruction,
 )
+from pybuildkit.instructions.base import go_quote
 from pybuildkit.plan.resolve import (
-    DEFAULT_PATH,
     SCRATCH,
     Plan,
     PlannedInstruction,
     PlannedStage,
+    add_config_env,
     normalize_workdir,
+    with_default_path,
 )
 
 
@@ -155,26 +158,21 @@ def step_kind(instruction: Instruction) -> StepKind:
             assert_never(instruction)
 
 
-def build_steps(plan: Plan, *, image_config: Callable[[str], ImageConfig | None] | None = None) -> BuildSteps:
-    """Turn a resolved plan into steps; `image_config` gives a base image's config (for its WORKDIR, USER
-    and SHELL), as the build resolved it for the plan."""
+def build_steps(plan: Plan) -> BuildSteps:
+    """Turn a resolved plan into steps. The WORKDIR, USER and SHELL in force come from the plan (which took
+    a base image's from the `base_image` callback it was given)."""
     multi = len(plan.program.stages) > 1
     stages: list[StageSteps] = []
-    finals: dict[int, tuple[str, str, tuple[str, ...]]] = {}  # stage -> (workdir, user, shell) at its end
     for planned in plan.stages:
         stage = planned.stage
         display = stage.display_name if multi else ""
         if planned.base_stage is not None:
             base = StageBase(kind=BaseKind.STAGE, name=planned.base_name, stage=planned.base_stage)
-            workdir, user, shell = finals[planned.base_stage]
         elif planned.base_name == SCRATCH:
             base = StageBase(kind=BaseKind.SCRATCH, name=SCRATCH)
-            workdir, user, shell = "/", "", ()
         else:
             base = StageBase(kind=BaseKind.IMAGE, name=planned.base_name)
-            config = image_config(planned.base_name) if image_config is not None else None
-            config = config or ImageConfig()
-            workdir, user, shell = config.working_dir or "/", config.user, config.shell
+        from_name = base_reference(planned, plan) if base.kind is BaseKind.IMAGE else planned.base_name
         total = len(planned.instructions) + 1
         prefix = f"{display} " if display else ""
         steps: list[Step] = []
@@ -191,22 +189,12 @@ def build_steps(plan: Plan, *, image_config: Callable[[str], ImageConfig | None]
                     planned=item,
                     label=f"[{prefix}{i + 2}/{total}] {text}",
                     text=text,
-                    created_by=created_by(item, workdir),
-                    workdir=workdir,
-                    user=user,
-                    shell=shell,
+                    created_by=created_by(item, item.workdir),
+                    workdir=item.workdir,
+                    user=item.user,
+                    shell=item.shell,
                 )
             )
-            match instruction:
-                case WorkdirInstruction():
-                    workdir = normalize_workdir(workdir, instruction.path)
-                case UserInstruction():
-                    user = instruction.user
-                case ShellInstruction():
-                    shell = instruction.shell
-                case _:
-                    pass
-        finals[stage.index] = (workdir, user, shell)
         needs = sorted(
             {*planned.dependencies, *([planned.base_stage] if planned.base_stage is not None else [])}
         )
@@ -217,7 +205,8 @@ def build_steps(plan: Plan, *, image_config: Callable[[str], ImageConfig | None]
                 name=stage.name,
                 display=display,
                 base=base,
-                from_label=f"[{prefix}1/{total}] {stage.base.code}",
+                # BuildKit's vertex name: the expanded, normalised reference, without `AS name`.
+                from_label=f"[{prefix}1/{total}] FROM {from_name}",
                 from_text=stage.base.code,
                 platform=str(planned.platform) if planned.platform is not None else "",
                 steps=tuple(steps),
@@ -227,6 +216,26 @@ def build_steps(plan: Plan, *, image_config: Callable[[str], ImageConfig | None]
             )
         )
     return BuildSteps(stages=tuple(stages), target=plan.target, plan=plan)
+
+
+def base_reference(planned: PlannedStage, plan: Plan) -> str:
+    """The full reference of a stage's base image (`busybox` → `docker.io/library/busybox:latest`), checked
+    as BuildKit's `resolveBaseImage` does before it looks the image up; an `InstructionError` at the FROM
+    line for a name that is no reference (`FROM Bad:Image`)."""
+    name = planned.base_name
+    try:
+        return str(Reference.parse(name))
+    except InvalidReferenceError as error:
+        if "must be lowercase" in error.message:
+            reason = "invalid reference format: repository name must be lowercase"
+        elif "longer than" in error.message:
+            reason = "invalid reference format: repository name must not be more than 255 characters"
+        else:
+            reason = "invalid reference format"
+        program = plan.program
+        raise InstructionError(
+            f"failed to parse stage name {go_quote(name)}: {reason}", hint=error.hint
+        ).located(filename=program.filename, span=planned.stage.base.span, source=program.source) from None
 
 
 # --- history ---------------------------------------------------------------------------------------
@@ -304,16 +313,13 @@ def created_by(item: PlannedInstruction, workdir: str = "/") -> str:
 
 def scratch_config() -> ImageConfig:
     """What BuildKit gives `FROM scratch`: the default PATH and WorkingDir `/`."""
-    return ImageConfig(env=(f"PATH={DEFAULT_PATH}",), working_dir="/")
+    return ImageConfig(env=with_default_path(()), working_dir="/")
 
 
 def base_config(config: ImageConfig) -> ImageConfig:
     """A base image's config as a stage starts from it: PATH added when missing, ONBUILD cleared (the
     triggers run in this stage and are not handed on)."""
-    env = config.env
-    if not any(entry.partition("=")[0] == "PATH" for entry in env):
-        env = (*env, f"PATH={DEFAULT_PATH}")
-    return replace(config, env=env, on_build=())
+    return replace(config, env=with_default_path(config.env), on_build=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -323,15 +329,6 @@ class ConfigState:
     config: ImageConfig
     cmd_set: bool = False
     author: str = ""
-
-
-def _set_env(env: tuple[str, ...], key: str, value: str) -> tuple[str, ...]:
-    out = list(env)
-    for i, entry in enumerate(out):
-        if entry.partition("=")[0] == key:
-            out[i] = f"{key}={value}"
-            return tuple(out)
-    return (*out, f"{key}={value}")
 
 
 def _set_pair(pairs: tuple[tuple[str, str], ...], key: str, value: str) -> tuple[tuple[str, str], ...]:
@@ -349,7 +346,7 @@ def apply_config(state: ConfigState, step: Step) -> ConfigState:
         case EnvInstruction():
             env = config.env
             for pair in instruction.pairs:
-                env = _set_env(env, pair.key, pair.value)
+                env = add_config_env(env, pair.key, pair.value)
             return replace(state, config=replace(config, env=env))
         case LabelInstruction():
             labels = config.labels

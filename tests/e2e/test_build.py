@@ -455,7 +455,7 @@ def test_cli_build_plain_progress(workspace: Workspace, cli: CLI) -> None:
     )
     assert code == 0, err
     assert out.strip().startswith("sha256:")
-    assert "#1 [1/3] FROM busybox" in err and "#2 [2/3] COPY a.txt /a.txt" in err
+    assert "#1 [1/3] FROM docker.io/library/busybox:latest\n" in err and "#2 [2/3] COPY a.txt /a.txt" in err
     code, out2, err2 = cli(
         ["build", "--root", str(workspace.root), "-t", "c:1", "--progress", "plain", str(context)]
     )

@@ -11,6 +11,7 @@ from pybuildkit.execute.builder import Builder
 from pybuildkit.execute.executor import BaseImage, RecordingExecutor
 from pybuildkit.execute.progress import ProgressEvent, Status
 from pybuildkit.image.spec import ImageConfig
+from pybuildkit.instructions import CopyInstruction
 from pybuildkit.plan import load_program
 from pybuildkit.plan.cachekey import KeyParts, base_key, explain
 from pybuildkit.plan.resolve import BaseImageConfig
@@ -47,7 +48,7 @@ def steps_of(
     plan = load_program(
         parse(text), build_args=build_args, target=target, platform="linux/amd64", base_image=lookup
     )
-    return build_steps(plan, image_config=configs.get)
+    return build_steps(plan)
 
 
 def run(steps: BuildSteps, executor: RecordingExecutor, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -332,3 +333,77 @@ def test_independent_stages_run_concurrently() -> None:
     executor = Meeting()
     run(steps_of(text), executor)
     assert executor.executed()[-2:] == ["COPY --from=a /a /1", "COPY --from=b /b /2"]
+
+
+FROM_LABELS = [
+    pytest.param(
+        "ARG BASE=busybox\nFROM ${BASE} AS build\nCOPY a /a\nRUN x\n",
+        ["[1/3] FROM docker.io/library/busybox:latest"],
+        id="expanded-and-normalised-without-as",
+    ),
+    pytest.param(
+        "FROM ghcr.io/o/app:1 AS a\nCOPY x /x\nFROM a\nCOPY y /y\n",
+        ["[a 1/2] FROM ghcr.io/o/app:1", "[stage-1 1/2] FROM a"],
+        id="registry-image-then-stage",
+    ),
+    pytest.param("FROM scratch\nCOPY a /a\n", ["[1/2] FROM scratch"], id="scratch"),
+]
+
+
+@pytest.mark.parametrize(("text", "labels"), FROM_LABELS)
+def test_from_labels_are_buildkits(text: str, labels: list[str]) -> None:
+    # BuildKit names the vertex `FROM ` + the resolved reference (dockerfile2llb resolveBaseImage).
+    assert [stage.from_label for stage in steps_of(text).stages] == labels
+
+
+BAD_BASES = [
+    pytest.param(
+        "FROM Bad:Image\nCOPY a /a\n",
+        'Dockerfile:1:1: failed to parse stage name "Bad:Image": invalid reference format: repository name must be lowercase',
+        id="uppercase",
+    ),
+    pytest.param(
+        "ARG B=a/-b\nFROM scratch\nFROM $B AS x\n",
+        'Dockerfile:3:1: failed to parse stage name "a/-b": invalid reference format',
+        id="bad-path-from-arg",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_BASES)
+def test_bad_base_reference_is_refused_at_the_from_line(text: str, message: str) -> None:
+    with pytest.raises(DockerfileError) as caught:
+        steps_of(text)
+    assert str(caught.value) == message
+
+
+def test_sandbox_default_path_is_the_plans() -> None:
+    # The sandbox keeps its own copy so that it does not import the plan package; they must agree.
+    from pybuildkit.execute.sandbox.spec import DEFAULT_PATH as SANDBOX_PATH
+    from pybuildkit.plan.expand import DEFAULT_PATH
+
+    assert SANDBOX_PATH == DEFAULT_PATH
+
+
+COPY_HEREDOCS = [
+    # BuildKit's testCopyHeredocSpecialSymbols: an unquoted body goes through the shell lexer (quotes kept as
+    # text, `\X` is X, so `\n` loses its backslash as in BuildKit); a quoted one is copied as is.
+    pytest.param('COPY <<EOF q\n"quotes in file"\nEOF\n', '"quotes in file"\n', id="quotes"),
+    pytest.param("COPY <<EOF s1\n\\\nEOF\n", "\n", id="lone-backslash"),
+    pytest.param("COPY <<EOF s2\n\\\\\nEOF\n", "\\\n", id="double-backslash"),
+    pytest.param("COPY <<EOF s3\n\\$\nEOF\n", "$\n", id="escaped-dollar"),
+    pytest.param('COPY <<"EOF" r1\n\\\nEOF\n', "\\\n", id="raw-lone-backslash"),
+    pytest.param('COPY <<"EOF" r2\n\\\\\nEOF\n', "\\\\\n", id="raw-double-backslash"),
+    pytest.param('COPY <<"EOF" r3\n\\$\nEOF\n', "\\$\n", id="raw-escaped-dollar"),
+    pytest.param("COPY <<EOF t\ntr '\\n' ' '\nEOF\n", "tr 'n' ' '\n", id="backslash-n"),
+    pytest.param("COPY <<'EOF' t\ntr '\\n' ' '\nEOF\n", "tr '\\n' ' '\n", id="backslash-n-quoted"),
+    pytest.param("ARG name=world\nCOPY <<EOF v\nHello '${name}'!\nEOF\n", "Hello 'world'!\n", id="variable"),
+]
+
+
+@pytest.mark.parametrize(("body", "data"), COPY_HEREDOCS)
+def test_copy_heredoc_expansion_is_buildkits(body: str, data: str) -> None:
+    steps = steps_of("FROM scratch\n" + body)
+    copy = steps.target_stage.steps[-1].instruction
+    assert isinstance(copy, CopyInstruction)
+    assert [c.data for c in copy.contents] == [data]

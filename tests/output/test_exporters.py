@@ -81,7 +81,7 @@ def test_output_spec_parse(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("type=registry,dest=x", "unknown output type"),
+        ("type=s3,dest=x", "unknown output type"),
         ("type=oci", "needs dest"),
         ("type=oci,dest", "bad --output"),
     ],

@@ -63,7 +63,8 @@ CASES = [
         "Dockerfile:2:1: USER requires exactly one argument\n"
         " 1 |     FROM busybox\n"
         " 2 | >>> USER\n"
-        " 3 |     RUN x",
+        " 3 |     RUN x\n"
+        "hint: write USER <user>[:<group>]",
         id="exactly-one",
     ),
     pytest.param(

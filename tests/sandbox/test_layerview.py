@@ -106,4 +106,4 @@ def test_symlink_loop_is_not_found(tmp_path: Path) -> None:
 
 def test_user_resolution_through_layers(layers: tuple[Path, ...]) -> None:
     user = resolve_user_in_layers("app", layers)
-    assert (user.uid, user.gid, user.groups, user.home) == (1000, 1000, (10,), "/app")
+    assert (user.uid, user.gid, user.groups, user.home) == (1000, 1000, (1000, 10), "/app")

@@ -24,16 +24,18 @@ staff:x:50:
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("", ExecUser(uid=0, gid=0, home="/root", name="root")),
-        ("root", ExecUser(uid=0, gid=0, home="/root", name="root")),
-        ("app", ExecUser(uid=1000, gid=1000, groups=(10, 29), home="/home/app", name="app")),
-        ("1000", ExecUser(uid=1000, gid=1000, groups=(10, 29), home="/home/app", name="app")),
-        ("app:staff", ExecUser(uid=1000, gid=50, home="/home/app", name="app")),
-        ("app:50", ExecUser(uid=1000, gid=50, home="/home/app", name="app")),
-        ("app:777", ExecUser(uid=1000, gid=777, home="/home/app", name="app")),
-        ("4000", ExecUser(uid=4000, gid=0, home="/")),
-        ("4000:4001", ExecUser(uid=4000, gid=4001, home="/")),
-        ("4000:staff", ExecUser(uid=4000, gid=50, home="/")),
+        # The primary gid leads the additional gids, as BuildKit's executor sets them (ensureAdditionalGids).
+        ("", ExecUser(uid=0, gid=0, groups=(0,), home="/root", name="root")),
+        ("root", ExecUser(uid=0, gid=0, groups=(0,), home="/root", name="root")),
+        ("app", ExecUser(uid=1000, gid=1000, groups=(1000, 10, 29), home="/home/app", name="app")),
+        ("1000", ExecUser(uid=1000, gid=1000, groups=(1000, 10, 29), home="/home/app", name="app")),
+        ("app:staff", ExecUser(uid=1000, gid=50, groups=(50,), home="/home/app", name="app")),
+        ("app:50", ExecUser(uid=1000, gid=50, groups=(50,), home="/home/app", name="app")),
+        ("app:777", ExecUser(uid=1000, gid=777, groups=(777,), home="/home/app", name="app")),
+        ("4000", ExecUser(uid=4000, gid=0, groups=(0,), home="/")),
+        ("4000:4001", ExecUser(uid=4000, gid=4001, groups=(4001,), home="/")),
+        ("4000:staff", ExecUser(uid=4000, gid=50, groups=(50,), home="/")),
+        ("daemon", ExecUser(uid=1, gid=1, groups=(1,), home="/usr/sbin", name="daemon")),
     ],
     ids=[
         "empty",
@@ -46,6 +48,7 @@ staff:x:50:
         "bare-uid",
         "uid-gid",
         "uid-group",
+        "no-supplementary-groups",
     ],
 )
 def test_resolve(spec: str, expected: ExecUser) -> None:
@@ -68,5 +71,10 @@ def test_errors(spec: str, passwd: str | None, message: str) -> None:
     assert caught.value.message == message
 
 
+def test_primary_gid_listed_once_when_the_user_is_a_member_of_it() -> None:
+    group = "app:x:1000:app\nwheel:x:10:app\n"
+    assert resolve_user("app", PASSWD, group).groups == (1000, 10)
+
+
 def test_no_files_root_still_resolves() -> None:
-    assert resolve_user("", None, None) == ExecUser(uid=0, gid=0, home="/")
+    assert resolve_user("", None, None) == ExecUser(uid=0, gid=0, groups=(0,), home="/")

@@ -176,3 +176,25 @@ def test_random_files_match_the_go_parser(top: str, lines: list[str], newline: s
     if theirs == ours or (isinstance(theirs, tuple) and isinstance(ours, tuple)):
         return
     assert known_difference(text) is not None, (theirs, ours)
+
+
+# A line holding only whitespace and a line continuation (QA: `unknown instruction: ` with no name).
+# BuildKit's parser (parser.go `Parse`) joins it to the next instruction when one follows (through
+# comment and empty lines); at the end of the file, or before comment lines only, it makes an instruction
+# with an empty name, which `instructions.Parse` rejects as "unknown instruction: ".
+LONE_CONTINUATIONS = {
+    "at-eof": "FROM scratch\n  \\\n",
+    "at-eof-no-indent": "FROM scratch\n\\\n",
+    "at-eof-no-newline": "FROM scratch\n  \\",
+    "middle": "FROM scratch\n  \\\nRUN x\n",
+    "before-comment-then-instruction": "FROM scratch\n  \\\n# c\nRUN x\n",
+    "before-comment-at-eof": "FROM scratch\n  \\\n# c\n",
+    "before-empty-line": "FROM scratch\n  \\\n\nRUN x\n",
+    "tab-indent": "FROM scratch\n\t\\\nCOPY a b\n",
+    "backtick-escape": "# escape=`\nFROM scratch\n  `\n",
+}
+
+
+@pytest.mark.parametrize("text", list(LONE_CONTINUATIONS.values()), ids=list(LONE_CONTINUATIONS))
+def test_lone_continuation_matches_the_go_parser(text: str) -> None:
+    assert _ours(text) == _theirs(text)

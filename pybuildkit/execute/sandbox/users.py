@@ -3,11 +3,14 @@
 Follows runc's rules (libcontainer/user `GetExecUser`), which BuildKit uses for RUN and `COPY --chown`:
 a name must exist in passwd; a number need not; the primary group comes from the passwd entry unless a
 group is given; supplementary groups are the groups listing the user's name, only when no group is given.
+Then, as BuildKit's executor (executor/oci/user.go `ensureAdditionalGids`, containerd's fix for
+CVE-2023-25173), the primary gid is put first among the additional gids unless already there, so a process
+keeps its group's access even after it changes its gid.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pybuildkit.errors import SandboxError
 
@@ -25,7 +28,7 @@ class ExecUser:
 
     uid: int
     gid: int
-    groups: tuple[int, ...] = ()
+    groups: tuple[int, ...] = ()  # the additional gids (setgroups), the primary gid among them
     home: str = "/"
     name: str = ""
 
@@ -83,6 +86,14 @@ def resolve_user(spec: str, passwd: str | None, group: str | None) -> ExecUser:
 
     Raises `UserLookupError` with Docker's wording when a name is unknown.
     """
+    found = _exec_user(spec, passwd, group)
+    if found.gid in found.groups:
+        return found
+    return replace(found, groups=(found.gid, *found.groups))
+
+
+def _exec_user(spec: str, passwd: str | None, group: str | None) -> ExecUser:
+    """runc's `GetExecUser`: `groups` are the supplementary groups found in /etc/group."""
     user_part, _, group_part = spec.partition(":")
     users = parse_passwd(passwd or "")
     groups = parse_group(group or "")

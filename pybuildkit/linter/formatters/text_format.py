@@ -21,6 +21,8 @@ def render(findings: Sequence[Finding], *, files: Sequence[str], sources: Mappin
             frame = code_frame(text, span, context=0)
             if frame:
                 lines.append(frame)
+        if f.hint:
+            lines.append(f"  hint: {f.hint}")
         lines.append(f"  see {f.url}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
