@@ -32,8 +32,7 @@ import os
 from typing import NamedTuple
 
 from pybuildkit.errors import DockerfileError
-from pybuildkit.syntax import _go
-from pybuildkit.syntax.nodes import Dockerfile, InstructionNode
+from pybuildkit.syntax.nodes import Dockerfile, InstructionNode, Keyword
 
 __all__ = ["Command", "GoIOError", "GoParseError", "Heredoc", "commands", "parse_file", "parse_string"]
 
@@ -97,7 +96,7 @@ def _command(node: InstructionNode) -> Command:
     values = inner.args
     if inner is not node and inner.trigger is not None:
         values = ("",)  # `ONBUILD ONBUILD x`: Go's inner node holds its own trigger under an empty value
-    if _go.lower(inner.keyword) in ("env", "label"):
+    if inner.kind in (Keyword.ENV, Keyword.LABEL):
         values = tuple(v for i, v in enumerate(values) if i % 3 != 2)  # drop the separators
     original = node.original
     heredocs: tuple[Heredoc, ...] = ()

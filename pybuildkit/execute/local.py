@@ -121,6 +121,10 @@ class LocalExecutor:
         self.pull = False
         self.offline = False  # PYBUILDKIT_OFFLINE: only loopback registries are asked
         self.remote_caches: tuple[Any, ...] = ()  # registry.RemoteCache
+        # Opens the --cache-from caches, called on the first local miss: a build that hits locally asks
+        # no registry.
+        self.open_remote_caches: Callable[[], tuple[Any, ...]] | None = None
+        self._remote_lock = threading.Lock()
         self.cache_keys: dict[str, str] = {}  # step-cache key -> layer digest ("" when none), this build's
         self.bases: dict[str, str] = {}  # reference as written -> name@digest it resolved to
         self._images: dict[str, BaseImage | PyBuildKitError] = {}
@@ -565,7 +569,7 @@ class LocalExecutor:
     def cache_get(self, key: str) -> dict[str, Any] | None:
         record = self.store.cache_get(key)
         # A local miss asks the --cache-from caches: a hit downloads the record's layers and files it locally.
-        for remote in self.remote_caches:
+        for remote in self._remotes() if record is None else ():
             if record is not None:
                 break
             try:
@@ -577,6 +581,13 @@ class LocalExecutor:
         if record is not None:
             self._note_key(key, record)
         return record
+
+    def _remotes(self) -> tuple[Any, ...]:
+        with self._remote_lock:
+            if self.open_remote_caches is not None:
+                opener, self.open_remote_caches = self.open_remote_caches, None
+                self.remote_caches = opener()
+            return self.remote_caches
 
     def _note_key(self, key: str, record: Mapping[str, Any]) -> None:
         layer = record.get("layer")

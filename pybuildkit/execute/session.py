@@ -363,7 +363,7 @@ class BuildSession:
             display = filename
         with store.lease():
             work = Path(tempfile.mkdtemp(prefix="build-", dir=store.temp_dir))
-            remotes: tuple[Any, ...] = ()
+            remotes: list[Any] = []  # the --cache-from caches opened (on the first local miss)
             try:
                 context = BuildContext.open(context_root, dockerfile=dockerfile)
                 digests = ContextDigests(context, cache_dir=store.root / "context-cache")
@@ -383,7 +383,14 @@ class BuildSession:
                 executor.registry_options = self.registry_options
                 executor.pull = self.pull
                 executor.offline = self.offline
-                executor.remote_caches = remotes = self._import_caches(store, self._cache_specs()[1])
+                cache_from = self._cache_specs()[1]
+                if cache_from:
+
+                    def open_caches() -> tuple[Any, ...]:
+                        remotes.extend(self._import_caches(store, cache_from))
+                        return tuple(remotes)
+
+                    executor.open_remote_caches = open_caches
                 self._vertex = 0
                 tree = parse(data.decode("utf-8", "surrogateescape"), filename=display)
                 configs: dict[str, ImageConfig | None] = {}

@@ -60,12 +60,3 @@ def to_docker(media_type: str) -> str:
 def to_oci(media_type: str) -> str:
     """The OCI twin of a Docker schema 2 media type (unknown types are returned unchanged)."""
     return _TO_OCI.get(media_type, media_type)
-
-
-def layer_compression(media_type: str) -> str:
-    """`gzip`, `zstd` or `none`, as the media type of a layer says."""
-    if media_type.endswith(("+gzip", ".gzip")):
-        return "gzip"
-    if media_type.endswith(("+zstd", ".zstd")):
-        return "zstd"
-    return "none"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pybuildkit.errors import InstructionError
+from pybuildkit.shell import go_quote as go_quote  # re-exported: BuildKit's `%q`, one implementation
 from pybuildkit.source import Span
 from pybuildkit.syntax.heredoc import HeredocError, HeredocMarker, chomp_heredoc_content, parse_heredoc
 from pybuildkit.syntax.nodes import InstructionNode
@@ -59,31 +60,6 @@ class InlineFile:
     chomp: bool
     expand: bool = True
     file_descriptor: int = 0
-
-
-def go_quote(text: str) -> str:
-    """Go's `%q` for the strings that appear in BuildKit's messages."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append(
-                {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}[
-                    ch
-                ]
-            )
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def json_args(args: tuple[str, ...], json: bool) -> tuple[str, ...]:

@@ -109,9 +109,6 @@ class FlagValues:
         assert isinstance(value, tuple)
         return value
 
-    def is_used(self, name: str) -> bool:
-        return name in self.used
-
 
 def parse_flags(flags: Sequence[Flag], specs: Iterable[FlagSpec]) -> FlagValues:
     """Check `flags` against `specs` as BuildKit's `BFlags.Parse` does."""

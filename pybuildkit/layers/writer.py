@@ -26,7 +26,7 @@ from typing import IO, Final, Protocol
 
 from pybuildkit.image import mediatypes
 from pybuildkit.image.spec import Descriptor
-from pybuildkit.layers.compression import GZIP, Compression, CompressionKind, Compressor
+from pybuildkit.layers.compression import GZIP, Compression, CompressionKind
 from pybuildkit.layers.entries import Entry, EntryKind, LayerError, layer_sort_key
 from pybuildkit.layers.tarcheck import TarChecker
 
@@ -201,11 +201,15 @@ def tarfile_header(entry: Entry) -> bytes:
 
 
 class _Pipeline:
-    """The compression thread and the bounded queue that feeds it."""
+    """The compression thread and the bounded queue that feeds it; the tar bytes are hashed and counted on the
+    way in, so the diff_id needs no second pass."""
 
-    def __init__(self, compressor: Compressor, sink: BlobSink) -> None:
-        self._compressor = compressor
+    def __init__(self, compression: Compression, sink: BlobSink) -> None:
+        self._compression = compression
+        self._compressor = compression.compressor()
         self._sink = sink
+        self._diff = hashlib.sha256()
+        self._total = 0
         self._queue: queue.Queue[bytes | bytearray | None] = queue.Queue(maxsize=_QUEUE_DEPTH)
         self.error: BaseException | None = None
         self._aborted = False
@@ -254,6 +258,8 @@ class _Pipeline:
             self._sink.write(out)
 
     def put(self, chunk: bytes | bytearray) -> None:
+        self._diff.update(chunk)
+        self._total += len(chunk)
         if self.error is not None:
             raise self.error
         self._queue.put(chunk)
@@ -269,6 +275,19 @@ class _Pipeline:
         self._queue.put(None)
         self._thread.join()
 
+    def commit(self, *, entries: int) -> LayerDescriptor:
+        """After `finish`: commit the sink and describe the layer it now holds."""
+        digest, size = self._sink.commit()
+        return LayerDescriptor(
+            digest=digest,
+            diff_id="sha256:" + self._diff.hexdigest(),
+            size=size,
+            uncompressed_size=self._total,
+            media_type=self._compression.media_type,
+            compression=self._compression.kind,
+            entries=entries,
+        )
+
 
 def write_layer(
     entries: Iterable[Entry],
@@ -283,17 +302,9 @@ def write_layer(
     blob writer then removes its temp file).
     """
     prepared = prepare_entries(entries, source_date_epoch=source_date_epoch)
-    diff = hashlib.sha256()
-    total = 0
-    pipeline = _Pipeline(compression.compressor(), sink)
+    pipeline = _Pipeline(compression, sink)
+    push = pipeline.put
     buf = bytearray()
-
-    def push(chunk: bytes | bytearray) -> None:
-        nonlocal total
-        diff.update(chunk)
-        total += len(chunk)
-        pipeline.put(chunk)
-
     try:
         for entry in prepared:
             buf += tar_header(entry)
@@ -316,16 +327,7 @@ def write_layer(
     except BaseException:
         pipeline.abort()
         raise
-    digest, size = sink.commit()
-    return LayerDescriptor(
-        digest=digest,
-        diff_id="sha256:" + diff.hexdigest(),
-        size=size,
-        uncompressed_size=total,
-        media_type=compression.media_type,
-        compression=compression.kind,
-        entries=len(prepared),
-    )
+    return pipeline.commit(entries=len(prepared))
 
 
 def _copy_file(entry: Entry, buf: bytearray, push: _Push) -> bytearray:
@@ -379,13 +381,9 @@ def compress_stream(
     """Turn an uncompressed tar stream (an imported rootfs tar, a docker-archive layer) into a layer blob, with
     the same one-pass hashing and threaded compression as `write_layer`. The tar is taken as it is; with
     `check`, its structure is verified on the way (not a tar, or truncated: `TarFormatError`, nothing committed)."""
-    diff = hashlib.sha256()
-    total = 0
-    pipeline = _Pipeline(compression.compressor(), sink)
+    pipeline = _Pipeline(compression, sink)
     try:
         while chunk := stream.read(CHUNK):
-            diff.update(chunk)
-            total += len(chunk)
             if check is not None:
                 check.feed(chunk)
             pipeline.put(chunk)
@@ -395,13 +393,4 @@ def compress_stream(
     except BaseException:
         pipeline.abort()
         raise
-    digest, size = sink.commit()
-    return LayerDescriptor(
-        digest=digest,
-        diff_id="sha256:" + diff.hexdigest(),
-        size=size,
-        uncompressed_size=total,
-        media_type=compression.media_type,
-        compression=compression.kind,
-        entries=entries,
-    )
+    return pipeline.commit(entries=entries)

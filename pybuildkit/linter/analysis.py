@@ -7,15 +7,16 @@ This is a static view (nothing is pulled or run). Where a value depends on a bas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from pybuildkit.image.platform import Platform
 from pybuildkit.linter.config import LintConfig
-from pybuildkit.linter.shellwords import Command, Expansion, Script, expand, split_script
+from pybuildkit.linter.shellwords import Command, Script, expand, split_script
 from pybuildkit.plan.expand import DEFAULT_PATH, arg_value, automatic_args
 from pybuildkit.plan.expand import PROXY_ARGS as _PROXY_ARGS
+from pybuildkit.shell import Expansion
 from pybuildkit.syntax.nodes import Dockerfile, InstructionNode, Keyword
 
 _LINT_PLATFORM = Platform(os="linux", architecture="amd64")
@@ -285,7 +286,3 @@ def _apply(
         for key, value, _sep in env_pairs(node):
             values[key] = ex(value, before)
             declared.discard(key)
-
-
-def all_stage_names(stages: Sequence[Stage]) -> list[str]:
-    return [s.name for s in stages if s.name]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -198,7 +198,3 @@ def find_config(start: Path) -> LintConfig:
         if (folder / ".git").exists():
             break
     return LintConfig()
-
-
-def with_overrides(config: LintConfig, **changes: Any) -> LintConfig:
-    return replace(config, **changes)

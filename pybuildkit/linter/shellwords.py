@@ -7,15 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pybuildkit.shell import ShellExpansionError, split_command
+from pybuildkit.shell import Expansion, ShellExpansionError, split_command
 from pybuildkit.shell import expand as _expand
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Expansion:
-    value: str
-    matched: frozenset[str]
-    unmatched: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,10 +56,9 @@ def expand(
     A word BuildKit would reject (bad substitution) is the build's error to report; here it reads as
     written, with no names."""
     try:
-        result = _expand(word, env, escape, skip_processing_quotes=skip_processing_quotes)
+        return _expand(word, env, escape, skip_processing_quotes=skip_processing_quotes)
     except ShellExpansionError:
         return Expansion(value=word, matched=frozenset(), unmatched=frozenset())
-    return Expansion(value=result.value, matched=result.matched, unmatched=result.unmatched)
 
 
 @lru_cache(maxsize=4096)

@@ -33,6 +33,7 @@ _GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000")
 # Go's text/scanner yields this rune (shown as U+FFFD) at the end of input.
 _EOF_SHOWN = "\ufffd"
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+_MISSING_BRACE = "syntax error: missing '}'"
 _HEREDOC_SPACE = (" ", "\t", "\r")
 
 
@@ -331,7 +332,7 @@ class _Lexer:
         self.pos += 1
         nxt = self.peek()
         if not nxt:
-            raise _Fail("syntax error: missing '}'", start)
+            raise _Fail(_MISSING_BRACE, start)
         if nxt in ("{", "}", ":"):
             raise _Fail("syntax error: bad substitution", start)
         name = self.name()
@@ -356,12 +357,7 @@ class _Lexer:
         raw = ch in ("#", "%")
         if null_is_unset and raw:
             raise _Fail(f"unsupported modifier ({chs}) in substitution", start)
-        try:
-            word, _ = self.stop_on("}", raw)
-        except _Fail as fail:
-            if self.pos >= self.n:
-                raise _Fail("syntax error: missing '}'", start) from None
-            raise fail from None
+        word = self._brace_part("}", raw, start, _MISSING_BRACE)
 
         value = self.get_env(name)
         if value is None and self.skip_unset:
@@ -387,43 +383,44 @@ class _Lexer:
                 if ch == "%":
                     word = _pattern.reverse_pattern(word)
                     subject = subject[::-1]
-                try:
-                    compiled = _pattern.compile_pattern(word)
-                except _pattern.PatternError as err:
-                    raise _Fail(f"invalid pattern ({word}) in substitution: {err}", start) from None
+                compiled = _compile_pattern(word, start)
                 trimmed = _pattern.trim_prefix(compiled, subject, greedy=greedy)
                 return trimmed[::-1] if ch == "%" else trimmed
             case _:
                 raise _Fail(f"unsupported modifier ({chs}) in substitution", start)
+
+    def _brace_part(self, stop: str, raw_escapes: bool, start: int, missing: str) -> str:
+        """`stop_on` for a part of `${...}`: running out of text there is BuildKit's `missing` error, at `start`."""
+        try:
+            return self.stop_on(stop, raw_escapes)[0]
+        except _Fail as fail:
+            if self.pos >= self.n:
+                raise _Fail(missing, start) from None
+            raise fail from None
 
     def _substitute(self, name: str, start: int) -> str:
         """`${V/pattern/replacement}` and `${V//pattern/replacement}` (the first `/` is consumed)."""
         replace_all = self.peek() == "/"
         if replace_all:
             self.pos += 1
-        try:
-            pat, _ = self.stop_on("/", True)
-        except _Fail as fail:
-            if self.pos >= self.n:
-                raise _Fail("syntax error: missing '/' in ${}", start) from None
-            raise fail from None
-        try:
-            replacement, _ = self.stop_on("}", True)
-        except _Fail as fail:
-            if self.pos >= self.n:
-                raise _Fail("syntax error: missing '}'", start) from None
-            raise fail from None
+        pat = self._brace_part("/", True, start, "syntax error: missing '/' in ${}")
+        replacement = self._brace_part("}", True, start, _MISSING_BRACE)
         value = self.get_env(name)
         if value is None and self.skip_unset:
             return "${" + name + "/" + pat + "/" + replacement + "}"
-        try:
-            compiled = _pattern.compile_pattern(pat)
-        except _pattern.PatternError as err:
-            raise _Fail(f"invalid pattern ({pat}) in substitution: {err}", start) from None
+        compiled = _compile_pattern(pat, start)
         subject = value or ""
         if replace_all:
             return _pattern.replace_all(compiled, subject, replacement)
         return _pattern.replace_first(compiled, subject, replacement)
+
+
+def _compile_pattern(pattern: str, start: int) -> _pattern.Pattern:
+    """A `${V#...}`/`${V/...}` pattern, its conversion error reported at the `${` that holds it."""
+    try:
+        return _pattern.compile_pattern(pattern)
+    except _pattern.PatternError as err:
+        raise _Fail(f"invalid pattern ({pattern}) in substitution: {err}", start) from None
 
 
 def _check_escape(escape: str) -> None:

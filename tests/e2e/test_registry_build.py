@@ -39,7 +39,7 @@ def options(tmp_path: Path) -> RegistryOptions:
     return RegistryOptions(docker_config=str(config), retries=1, backoff=0.01, trust_env=False)
 
 
-def _publish(busybox: BusyboxImage, tmp_path: Path, ref: str, options: RegistryOptions) -> str:
+def _publish(busybox: BusyboxImage, ref: str, options: RegistryOptions) -> str:
     """Push the busybox fixture image to `ref`; returns its manifest digest."""
     store = Store(busybox.store_root)
     return push(store, busybox.descriptor, ref, options=options).descriptor.digest
@@ -61,7 +61,7 @@ def test_from_a_registry_image_into_an_empty_store_then_rebuild_offline(
     # The contexts are written before the push, so their files are not "just changed" when the builds start
     # (such files make the unchanged-rebuild record untrusted, and it is not written).
     c1, c2 = _context(tmp_path / "c1", dockerfile), _context(tmp_path / "c2", dockerfile)
-    digest = _publish(busybox_image, tmp_path, base, options)
+    digest = _publish(busybox_image, base, options)
     root = tmp_path / "store"
     first = build(c1, root=root, source_date_epoch=0, registry_options=options)
     assert dict(first.bases) == {base: f"{base}@{digest}"}
@@ -78,6 +78,10 @@ def test_from_a_registry_image_into_an_empty_store_then_rebuild_offline(
     assert again.digest == first.digest and all(step.cached for step in again.steps)
     unchanged = build(c1, root=root, source_date_epoch=0, registry_options=options)
     assert unchanged.short_circuited and unchanged.digest == first.digest
+    # Without the store's tag the name is still resolved with no request: `ensure_image` kept the digest.
+    Store(root).remove(base)
+    untagged = build(c2, root=root, source_date_epoch=0, registry_options=options)
+    assert untagged.digest == first.digest and all(step.cached for step in untagged.steps)
     # --pull must ask, so with the registry down it fails, naming the image.
     with pytest.raises(PyBuildKitError) as caught:
         build(tmp_path / "c1", root=root, source_date_epoch=0, registry_options=options, pull=True)
@@ -92,7 +96,7 @@ def test_pull_picks_the_new_base_after_the_tag_moved(
     registry: RunningRegistry, options: RegistryOptions, busybox_image: BusyboxImage, tmp_path: Path
 ) -> None:
     base = f"{registry.host}/library/base:1"
-    _publish(busybox_image, tmp_path, base, options)
+    _publish(busybox_image, base, options)
     context = _context(tmp_path / "c", f"FROM {base}\nCOPY a.txt /a.txt\n")
     root = tmp_path / "store"
     first = build(context, root=root, source_date_epoch=0, registry_options=options)
@@ -216,7 +220,7 @@ def test_registry_cache_round_trip_between_empty_stores(
     mode: str,
 ) -> None:
     base = f"{registry.host}/library/busybox:1"
-    _publish(busybox_image, tmp_path, base, options)
+    _publish(busybox_image, base, options)
     context = _context(tmp_path / "c", CACHED_RUN.format(base=base))
     cache = f"type=registry,ref={registry.host}/cache/app:main"
     first = build(
@@ -268,7 +272,7 @@ def test_copy_from_and_mount_from_a_registry_image(
 ) -> None:
     """`COPY --from=IMAGE` and `RUN --mount=from=IMAGE` resolve names as FROM does: pulled when missing."""
     tools = f"{registry.host}/tools/busybox:1"
-    _publish(busybox_image, tmp_path, tools, options)
+    _publish(busybox_image, tools, options)
     dockerfile = (
         "FROM busybox\n"
         f"COPY --from={tools} /etc/passwd /copied-passwd\n"
@@ -312,7 +316,7 @@ def test_a_docker_image_build_context_is_pulled(
     registry: RunningRegistry, options: RegistryOptions, busybox_image: BusyboxImage, tmp_path: Path
 ) -> None:
     base = f"{registry.host}/library/busybox:ctx"
-    digest = _publish(busybox_image, tmp_path, base, options)
+    digest = _publish(busybox_image, base, options)
     context = _context(tmp_path / "c", "FROM base\nCOPY a.txt /a.txt\n")
     result = build(
         context,
@@ -321,3 +325,44 @@ def test_a_docker_image_build_context_is_pulled(
         registry_options=options,
     )
     assert dict(result.bases) == {"base": f"{base}@{digest}"}
+
+
+def test_cache_from_is_not_read_when_every_step_hits_locally(
+    registry: RunningRegistry, options: RegistryOptions, busybox_image: BusyboxImage, tmp_path: Path
+) -> None:
+    root = busybox_image.copy_store(tmp_path / "store").root
+    first = build(_context(tmp_path / "c1", "FROM busybox\nCOPY a.txt /a.txt\n"), root=root)
+    registry.stop()
+    events: list[str] = []
+    # Another directory (no short cut), every step in the local cache: the (stopped) registry is not asked.
+    again = build(
+        _context(tmp_path / "c2", "FROM busybox\nCOPY a.txt /a.txt\n"),
+        root=root,
+        registry_options=options,
+        cache_from=[f"type=registry,ref={registry.host}/cache/app:1"],
+        progress=lambda event: events.append(event.message),
+    )
+    assert again.digest == first.digest and all(step.cached for step in again.steps)
+    assert not any(message.startswith("skipped:") for message in events)
+
+
+def test_cli_notes_an_unreadable_cache_and_builds(
+    registry: RunningRegistry, busybox_image: BusyboxImage, tmp_path: Path
+) -> None:
+    root = busybox_image.copy_store(tmp_path / "store").root
+    context = _context(tmp_path / "c", "FROM busybox\nCOPY a.txt /a.txt\n")
+    ref = f"{registry.host}/cache/none:1"
+    code, out, err = run_cli(
+        [
+            "build",
+            "--root",
+            str(root),
+            "--progress",
+            "plain",
+            "--cache-from",
+            f"type=registry,ref={ref}",
+            str(context),
+        ]
+    )
+    assert code == 0, err
+    assert out.strip().startswith("sha256:") and "skipped:" in err

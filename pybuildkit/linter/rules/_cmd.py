@@ -40,9 +40,6 @@ class Cmd:
         names = (names,) if isinstance(names, str) else tuple(names)
         return self.name in names and any(a in self.args for a in wanted)
 
-    def has_prefix_arg(self, name: str, prefix: str) -> bool:
-        return self.name == name and any(a.startswith(prefix) for a in self.args)
-
     def has_flag(self, flag: str) -> bool:
         return any(f == flag for f, _ in self.flags)
 

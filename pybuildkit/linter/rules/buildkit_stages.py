@@ -16,8 +16,9 @@ from pybuildkit.linter.analysis import AUTOMATIC_ARGS, Analysis, Stage, arg_pair
 from pybuildkit.linter.model import Hit, Severity
 from pybuildkit.linter.registry import rule
 from pybuildkit.linter.rules._util import hit, suggest
-from pybuildkit.linter.shellwords import Expansion, expand
+from pybuildkit.linter.shellwords import expand
 from pybuildkit.linter.suppress import _comment_body
+from pybuildkit.shell import Expansion
 from pybuildkit.syntax.nodes import InstructionNode, Keyword
 
 RESERVED = frozenset({"context", "scratch"})
