@@ -75,6 +75,11 @@ def register(subparsers: Any) -> None:
         help="plan and key the steps and consult the cache, but run and store nothing",
     )
     parser.add_argument(
+        "--check",
+        action="store_true",
+        help="run the build checks only, build nothing; exit 1 when a check fires (docker build --check)",
+    )
+    parser.add_argument(
         "--secret",
         action="append",
         default=[],
@@ -141,15 +146,19 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pybuildkit.execute.checks import BuildCheckError, BuildWarning, render_warnings
     from pybuildkit.execute.progress import Renderer
     from pybuildkit.execute.session import build
 
     build_args = _pairs(args.build_arg, "--build-arg")
     contexts = _pairs(args.build_context, "--build-context")
+    if args.check:
+        return _check(args, build_args)
     mode = "quiet" if args.quiet else args.progress
     renderer = Renderer(mode, sys.stderr)
     sde_text = build_args.get("SOURCE_DATE_EPOCH") or os.environ.get("SOURCE_DATE_EPOCH", "")
     root = args.root or os.environ.get("PYBUILDKIT_ROOT") or None
+    warned: tuple[BuildWarning, ...] = ()
     try:
         result = build(
             args.context,
@@ -179,8 +188,15 @@ def run(args: argparse.Namespace) -> int:
             cache_from=args.cache_from,
             insecure_registries=args.insecure_registry,
         )
+        warned = result.warnings
+    except BuildCheckError as error:
+        warned = error.warnings
+        raise
     finally:
         renderer.close()
+        # The build checks that fired, after the progress (buildx prints them as its printer closes).
+        if mode not in ("quiet", "rawjson"):
+            sys.stderr.write(render_warnings(warned))
     if args.explain_cache and mode != "quiet":
         for step in result.steps:
             if not step.cached:
@@ -194,6 +210,23 @@ def run(args: argparse.Namespace) -> int:
     to_stdout = any(_writes_stdout(spec) for spec in args.output)
     print(result.digest, file=sys.stderr if to_stdout else sys.stdout)
     return 0
+
+
+def _check(args: argparse.Namespace, build_args: dict[str, str]) -> int:
+    """`--check`: BuildKit's checks only, printed as `docker build --check` prints them, on stdout."""
+    from pybuildkit.execute.checks import check, render_check
+
+    result = check(
+        args.context,
+        dockerfile=None if args.file == "-" else args.file,
+        dockerfile_data=sys.stdin.buffer.read() if args.file == "-" else None,
+        build_args=build_args,
+    )
+    if result.rejection is not None:
+        raise result.rejection  # the build would fail with it: so does the check
+    sys.stdout.write(render_check(result))
+    result.raise_for_error()
+    return 1 if result.warnings else 0
 
 
 def _writes_stdout(spec: str) -> bool:

@@ -24,6 +24,53 @@ class StepReport:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BuildWarning:
+    """One build check that fired (BuildKit's rules only, as `docker build` reports them). Defined here,
+    not in `checks.py`, so the unchanged-rebuild short cut can return cached warnings without the linter."""
+
+    rule: str
+    message: str
+    file: str
+    line: int = 0  # 0: the check names no line
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+    url: str = ""
+
+    @property
+    def short(self) -> str:
+        """BuildKit's one-line form (`linter.LintFormatShort`): `Rule: message (line N)`."""
+        text = f"{self.rule}: {self.message}"
+        return f"{text} (line {self.line})" if self.line > 0 else text
+
+    def to_record(self) -> list[object]:
+        return [
+            self.rule,
+            self.message,
+            self.file,
+            self.line,
+            self.column,
+            self.end_line,
+            self.end_column,
+            self.url,
+        ]
+
+    @classmethod
+    def from_record(cls, item: list[object]) -> BuildWarning:
+        rule, message, file, line, column, end_line, end_column, url = item
+        return cls(
+            rule=str(rule),
+            message=str(message),
+            file=str(file),
+            line=int(str(line)),
+            column=int(str(column)),
+            end_line=int(str(end_line)),
+            end_column=int(str(end_column)),
+            url=str(url),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuildResult:
     """A finished build: the image (manifest descriptor, manifest, config), its tags, and every step."""
 
@@ -39,6 +86,7 @@ class BuildResult:
     cache_keys: tuple[tuple[str, str], ...] = ()
     bases: tuple[tuple[str, str], ...] = ()
     pushed: tuple[str, ...] = ()  # name@digest of each push (--push, type=image,push=true, type=registry)
+    warnings: tuple[BuildWarning, ...] = ()  # the build checks that fired, in line order
 
     @property
     def cache_hits(self) -> int:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pybuildkit.errors import BuildError, ContextError, PyBuildKitError
 from pybuildkit.execute.progress import ProgressEvent, Status
-from pybuildkit.execute.result import BuildResult, StepReport, rfc3339
+from pybuildkit.execute.result import BuildResult, BuildWarning, StepReport, rfc3339
 from pybuildkit.image.platform import host_platform
 from pybuildkit.image.spec import ImageConfig
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[ProgressEvent], None]
 
-FAST_VERSION = 3
+FAST_VERSION = 4  # 4: records carry the build checks' warnings
 FINE_RACY_NS = 20_000_000
 COARSE_RACY_NS = 2_000_000_000
 
@@ -331,6 +331,7 @@ class BuildSession:
             short_circuited=True,
             cache_keys=tuple((str(k), str(d)) for k, d in record.get("cache_keys", ())),
             bases=tuple((str(r), str(b)) for r, b in record.get("bases", ())),
+            warnings=tuple(BuildWarning.from_record(item) for item in record.get("warnings", ())),
         )
 
     # -- the full build ---------------------------------------------------------------------------------
@@ -349,6 +350,7 @@ class BuildSession:
         from pybuildkit.api import parse
         from pybuildkit.context import BuildContext, ContextDigests
         from pybuildkit.execute.builder import Builder
+        from pybuildkit.execute.checks import run_checks
         from pybuildkit.execute.executor import DryRunExecutor, Executor
         from pybuildkit.execute.local import LocalExecutor
         from pybuildkit.plan import load_program
@@ -392,7 +394,16 @@ class BuildSession:
 
                     executor.open_remote_caches = open_caches
                 self._vertex = 0
-                tree = parse(data.decode("utf-8", "surrogateescape"), filename=display)
+                text = data.decode("utf-8", "surrogateescape")
+                # BuildKit's build checks run as it converts the Dockerfile (a bad `# check=` fails first).
+                checks = run_checks(
+                    text,
+                    filename=display,
+                    build_args=self.build_args,
+                    context_dir=context_root,
+                    dockerfile=dockerfile,
+                )
+                tree = parse(text, filename=display)
                 configs: dict[str, ImageConfig | None] = {}
 
                 def image_config(name: str) -> ImageConfig | None:
@@ -422,6 +433,7 @@ class BuildSession:
                     platform=self.platform,
                     base_image=lookup,
                 )
+                checks.raise_for_error()  # `# check=error=true`: after conversion, before any step
                 executor.stage_names = tuple(s.name for s in plan.program.stages if s.name)
                 executor.stage_names_by_index = {s.index: s.name for s in plan.program.stages if s.name}
                 executor.proxy_env = plan.proxy_env
@@ -450,6 +462,7 @@ class BuildSession:
                         manifest=None,
                         config=image,
                         steps=reports,
+                        warnings=checks.warnings,
                     )
                 descriptor = executor.commit(image, layers)
                 digests.save()
@@ -464,6 +477,7 @@ class BuildSession:
                     steps=reports,
                     cache_keys=tuple(sorted(executor.cache_keys.items())),
                     bases=tuple(sorted(executor.bases.items())),
+                    warnings=checks.warnings,
                 )
                 vertices = sorted(
                     (number, label)
@@ -584,6 +598,7 @@ class BuildSession:
             "steps": [[s.stage, s.index, s.label, s.key, s.layer] for s in result.steps],
             "cache_keys": [list(item) for item in result.cache_keys],
             "bases": [list(item) for item in result.bases],
+            "warnings": [w.to_record() for w in result.warnings],
         }
         with contextlib.suppress(PyBuildKitError, OSError):
             store.cache_put("build:" + key, record, blobs=[result.digest])

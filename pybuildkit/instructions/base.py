@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pybuildkit.errors import InstructionError
 from pybuildkit.shell import go_quote as go_quote  # re-exported: BuildKit's `%q`, one implementation
 from pybuildkit.source import Span
-from pybuildkit.syntax.heredoc import HeredocError, HeredocMarker, chomp_heredoc_content, parse_heredoc
+from pybuildkit.syntax.heredoc import HeredocError, HeredocMarker, parse_heredoc
 from pybuildkit.syntax.nodes import InstructionNode
 
 
@@ -67,11 +67,6 @@ def json_args(args: tuple[str, ...], json: bool) -> tuple[str, ...]:
     if not args:
         return ()
     return args if json else (" ".join(args),)
-
-
-def chomp_heredoc(content: str) -> str:
-    """Remove leading tabs from every line (the `<<-` form)."""
-    return chomp_heredoc_content(content)
 
 
 def heredoc_marker(word: str) -> HeredocMarker | None:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pybuildkit.errors import InstructionError
 from pybuildkit.instructions.base import (
     InstructionBase,
-    chomp_heredoc,
     err_no_destination,
     heredoc_marker,
     is_heredoc_word,
 )
 from pybuildkit.instructions.flags import ADD_FLAGS, COPY_FLAGS, FlagValues, parse_flags
+from pybuildkit.syntax.heredoc import chomp_heredoc_content
 from pybuildkit.syntax.nodes import InstructionNode
 
 
@@ -75,7 +75,7 @@ def _sources_and_dest(
             continue
         found = by_name.get(marker.name)
         body = "" if found is None else found.content
-        data = chomp_heredoc(body) if marker.chomp else body
+        data = chomp_heredoc_content(body) if marker.chomp else body
         contents.append(SourceContent(path=marker.name, data=data, expand=marker.expand))
     return tuple(paths), tuple(contents), dest
 

@@ -130,7 +130,8 @@ def run_script(node: InstructionNode) -> Script:
     return Script(commands=commands, has_pipe=any(s.has_pipe for s in scripts))
 
 
-def _arg_pairs(node: InstructionNode) -> list[tuple[str, str | None]]:
+def arg_pairs(node: InstructionNode) -> list[tuple[str, str | None]]:
+    """ARG `name[=default]` words as (name, default or None)."""
     pairs: list[tuple[str, str | None]] = []
     for word in node.args:
         name, sep, value = word.partition("=")
@@ -142,10 +143,6 @@ def env_pairs(node: InstructionNode) -> list[tuple[str, str, str]]:
     """ENV/LABEL `key, value, sep` triples as (key, value, sep)."""
     args = node.args
     return [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args) - 2, 3)]
-
-
-def arg_pairs(node: InstructionNode) -> list[tuple[str, str | None]]:
-    return _arg_pairs(node)
 
 
 def analyse(
@@ -175,7 +172,7 @@ def analyse(
         node = instructions[index]
         scopes[id(node)] = Scope(values=dict(meta_values), declared=frozenset(meta_declared), env_known=True)
         if node.kind is Keyword.ARG:
-            for name, default in _arg_pairs(node):
+            for name, default in arg_pairs(node):
                 value = arg_value(
                     name,
                     default,
@@ -272,7 +269,7 @@ def _apply(
 ) -> None:
     """Update the scope after `node` (ARG and ENV only). `globals_`: the predefined and global ARGs."""
     if node.kind is Keyword.ARG:
-        for name, default in _arg_pairs(node):
+        for name, default in arg_pairs(node):
             value = arg_value(
                 name, default, build_args=build_args, globals_=globals_, word=lambda text: ex(text, values)
             )

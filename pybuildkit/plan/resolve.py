@@ -29,7 +29,7 @@ from pybuildkit.instructions import (
     WorkdirInstruction,
     parse_instruction,
 )
-from pybuildkit.instructions.base import chomp_heredoc, go_quote, is_heredoc_word
+from pybuildkit.instructions.base import go_quote, is_heredoc_word
 from pybuildkit.instructions.suggest import did_you_mean
 from pybuildkit.plan.expand import DEFAULT_PATH as DEFAULT_PATH  # re-exported for plan/steps.py
 from pybuildkit.plan.expand import (
@@ -42,6 +42,7 @@ from pybuildkit.plan.expand import (
 from pybuildkit.plan.program import Program, Stage
 from pybuildkit.shell import Expansion, ShellExpansionError, expand, expand_words
 from pybuildkit.source import Position, Span
+from pybuildkit.syntax.heredoc import chomp_heredoc_content
 from pybuildkit.syntax.nodes import Dockerfile, InstructionNode
 
 SCRATCH = "scratch"
@@ -796,7 +797,7 @@ def run_argv(
             raise InstructionError(f"parsing produced an invalid run command: {list(args)}")
         if is_heredoc_word(args[0]):
             first = instruction.files[0]
-            data = chomp_heredoc(first.data) if first.chomp else first.data
+            data = chomp_heredoc_content(first.data) if first.chomp else first.data
             if data.startswith("#!"):
                 script = (first.name, data)
                 args = (posixpath.join("/dev/pipes/", first.name),)

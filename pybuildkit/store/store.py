@@ -437,7 +437,7 @@ class Store:
 
     def tag(self, name: str, descriptor: Descriptor) -> str:
         """Point `name` (normalised: `app` → `app:latest`) at a stored manifest or index; returns the name."""
-        key = _tag_name(name)
+        key = tag_name(name)
         entry = Descriptor(
             media_type=descriptor.media_type,
             digest=descriptor.digest,
@@ -477,7 +477,7 @@ class Store:
                 if self.has_blob(parsed.digest):
                     return self._describe_blob(parsed.digest)
             else:
-                key = _tag_name(ref)
+                key = tag_name(ref)
                 for item in tagged:
                     if item.name == key:
                         return item.descriptor
@@ -500,7 +500,7 @@ class Store:
 
     def remove(self, name: str) -> Descriptor:
         """Remove a tag (the blobs stay until `prune`); returns what it pointed to."""
-        key = _tag_name(name)
+        key = tag_name(name)
         with self._os_errors("update"), flocked(self.root / "refs.lock"):
             index = self._read_index()
             gone = [item for item in index.manifests if item.annotation(REF_NAME_ANNOTATION) == key]
@@ -776,10 +776,6 @@ def _is_index(media_type: str, value: object) -> bool:
 def tag_name(name: str) -> str:
     """The key a name is stored under (`app` → `app:latest`); `StoreError` for a name that is not a reference.
     Commands check every name with it before they write anything, so a bad `-t` leaves the store unchanged."""
-    return _tag_name(name)
-
-
-def _tag_name(name: str) -> str:
     try:
         return local_name(name)
     except InvalidReferenceError as error:

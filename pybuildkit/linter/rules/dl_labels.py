@@ -81,14 +81,18 @@ def dl3049(analysis: Analysis) -> Iterator[Hit]:
     if not schema:
         return
     copied_from = {flag(n, "from") for n in analysis.nodes(Keyword.COPY)} - {None}
+    # Each stage's label keys, expanded once (not once per schema label).
+    own_keys = {
+        stage.index: {
+            key for n in stage.instructions if n.kind is Keyword.LABEL for key, _ in labels(analysis, n)
+        }
+        for stage in analysis.stages
+    }
     for label in schema:
         has: dict[int, bool] = {}
         for stage in analysis.stages:
             inherited = stage.parent is not None and has.get(stage.parent, False)
-            own = any(
-                n.kind is Keyword.LABEL and label in dict(labels(analysis, n)) for n in stage.instructions
-            )
-            has[stage.index] = inherited or own
+            has[stage.index] = inherited or label in own_keys[stage.index]
             # A stage only copied from is not an image anyone runs: hadolint stays quiet about it.
             if not has[stage.index] and not (stage.name is not None and stage.name in copied_from):
                 yield hit(stage.node, f"Label `{label}` is missing.")
