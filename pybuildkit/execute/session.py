@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pybuildkit.errors import BuildError, ContextError, PyBuildKitError
+from pybuildkit.errors import ContextError, PyBuildKitError
 from pybuildkit.execute.progress import ProgressEvent, Status
 from pybuildkit.execute.result import BuildResult, BuildWarning, StepReport, rfc3339
 from pybuildkit.image.platform import host_platform
@@ -145,11 +145,9 @@ class BuildSession:
             return [], []
         from pybuildkit.registry import CacheSpec
 
-        try:
-            to = [CacheSpec.parse(text, flag="--cache-to") for text in self.cache_to]
-            from_ = [CacheSpec.parse(text, flag="--cache-from") for text in self.cache_from]
-        except PyBuildKitError as error:
-            raise BuildError(error.message, hint=error.hint) from None
+        # Option errors name the option, not a Dockerfile line: CacheSpec raises a plain PyBuildKitError.
+        to = [CacheSpec.parse(text, flag="--cache-to") for text in self.cache_to]
+        from_ = [CacheSpec.parse(text, flag="--cache-from") for text in self.cache_from]
         return to, from_
 
     def _registries(
@@ -159,7 +157,7 @@ class BuildSession:
         then export the step cache (--cache-to). A failure here leaves the local image in place."""
         names = [*(result.tags if self.push else ()), *(spec.dest for spec in specs if spec.pushes)]
         if self.push and not result.tags:
-            raise BuildError(
+            raise PyBuildKitError(
                 "--push needs a name to push to", hint="name the image with -t REGISTRY/REPO:TAG"
             )
         if not names and not cache_to:

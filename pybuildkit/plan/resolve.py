@@ -31,8 +31,8 @@ from pybuildkit.instructions import (
 )
 from pybuildkit.instructions.base import go_quote, is_heredoc_word
 from pybuildkit.instructions.suggest import did_you_mean
-from pybuildkit.plan.expand import DEFAULT_PATH as DEFAULT_PATH  # re-exported for plan/steps.py
 from pybuildkit.plan.expand import (
+    DEFAULT_PATH,
     NON_ENV_ARGS,
     PROXY_ARGS,
     arg_value,
