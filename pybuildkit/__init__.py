@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "build": "pybuildkit.execute.session",
     "BuildResult": "pybuildkit.execute.result",
+    "BuildWarning": "pybuildkit.execute.result",
     "parse": "pybuildkit.api",
     "parse_file": "pybuildkit.api",
     "lint": "pybuildkit.linter",
@@ -26,6 +27,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "BuildResult",
+    "BuildWarning",
     "DockerfileError",
     "Finding",
     "LintConfig",
@@ -40,7 +42,7 @@ __all__ = [
 if TYPE_CHECKING:
     from pybuildkit.api import parse, parse_file
     from pybuildkit.errors import DockerfileError, PyBuildKitError
-    from pybuildkit.execute.result import BuildResult
+    from pybuildkit.execute.result import BuildResult, BuildWarning
     from pybuildkit.execute.session import build
     from pybuildkit.linter import Finding, LintConfig, lint
 

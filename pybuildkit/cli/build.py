@@ -146,8 +146,9 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pybuildkit.execute.checks import BuildCheckError, BuildWarning, render_warnings
+    from pybuildkit.errors import BuildError
     from pybuildkit.execute.progress import Renderer
+    from pybuildkit.execute.result import BuildWarning
     from pybuildkit.execute.session import build
 
     build_args = _pairs(args.build_arg, "--build-arg")
@@ -189,14 +190,19 @@ def run(args: argparse.Namespace) -> int:
             insecure_registries=args.insecure_registry,
         )
         warned = result.warnings
-    except BuildCheckError as error:
-        warned = error.warnings
+    except BuildError as error:
+        from pybuildkit.execute.checks import BuildCheckError  # only now: an unchanged rebuild skips it
+
+        if isinstance(error, BuildCheckError):
+            warned = error.warnings
         raise
     finally:
         renderer.close()
         # The build checks that fired, after the progress (buildx prints them as its printer closes).
-        if mode not in ("quiet", "rawjson"):
-            sys.stderr.write(render_warnings(warned))
+        if warned and mode not in ("quiet", "rawjson"):
+            from pybuildkit.execute.checks import render_warnings
+
+            sys.stderr.write(render_warnings(warned, debug=bool(getattr(args, "debug", False))))
     if args.explain_cache and mode != "quiet":
         for step in result.steps:
             if not step.cached:
@@ -221,6 +227,7 @@ def _check(args: argparse.Namespace, build_args: dict[str, str]) -> int:
         dockerfile=None if args.file == "-" else args.file,
         dockerfile_data=sys.stdin.buffer.read() if args.file == "-" else None,
         build_args=build_args,
+        target=args.target,
     )
     if result.rejection is not None:
         raise result.rejection  # the build would fail with it: so does the check

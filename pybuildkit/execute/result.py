@@ -36,6 +36,8 @@ class BuildWarning:
     end_line: int = 0
     end_column: int = 0
     url: str = ""
+    description: str = ""  # the rule's description (what `docker --debug build` prints under it)
+    frame: str = ""  # BuildKit's source excerpt of the lines (`errdefs.Source.Print`)
 
     @property
     def short(self) -> str:
@@ -53,11 +55,13 @@ class BuildWarning:
             self.end_line,
             self.end_column,
             self.url,
+            self.description,
+            self.frame,
         ]
 
     @classmethod
     def from_record(cls, item: list[object]) -> BuildWarning:
-        rule, message, file, line, column, end_line, end_column, url = item
+        rule, message, file, line, column, end_line, end_column, url, description, frame = item
         return cls(
             rule=str(rule),
             message=str(message),
@@ -67,6 +71,8 @@ class BuildWarning:
             end_line=int(str(end_line)),
             end_column=int(str(end_column)),
             url=str(url),
+            description=str(description),
+            frame=str(frame),
         )
 
 

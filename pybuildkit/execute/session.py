@@ -431,6 +431,8 @@ class BuildSession:
                     platform=self.platform,
                     base_image=lookup,
                 )
+                # What BuildKit reports as it dispatches the stages the target needs (with their bases' ENV).
+                checks = checks.for_plan(plan, text)
                 checks.raise_for_error()  # `# check=error=true`: after conversion, before any step
                 executor.stage_names = tuple(s.name for s in plan.program.stages if s.name)
                 executor.stage_names_by_index = {s.index: s.name for s in plan.program.stages if s.name}
@@ -783,6 +785,10 @@ def build(
     `ProgressEvent`s. Raises a `DockerfileError` (with the Dockerfile line) on bad input; nothing is tagged
     or exported then. With `dry_run`, the steps are planned and keyed and the cache is consulted, but
     nothing runs or is stored: the reports say which steps a build would run.
+
+    BuildKit's build checks run on the Dockerfile (its `# check=` directive and the build args honoured):
+    those that fired are in `BuildResult.warnings`; with `# check=error=true`, one that fires raises
+    `execute.checks.BuildCheckError` (carrying the warnings) before any step runs.
 
     RUN options, as `docker build` has them: `secrets` (`id=ID,src=FILE` or `id=ID,env=NAME`), `ssh`
     (`default` or `ID=SOCKET`), `network` (`default`, `none`, `host`), `add_hosts` (`HOST:IP`).

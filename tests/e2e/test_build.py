@@ -264,6 +264,8 @@ def test_unreadable_file_as_an_ordinary_user(tmp_path: Path) -> None:
             "import pybuildkit.execute.builder, pybuildkit.execute.local, pybuildkit.output, pybuildkit.plan.steps\n"
             "from pybuildkit.api import parse\n"
             "parse('FROM scratch\\n')\n"
+            "from pybuildkit.execute.checks import run_checks\n"
+            "run_checks('FROM scratch\\n')\n"
             "from pybuildkit.execute.session import build\n"
             "from pybuildkit.errors import PyBuildKitError\n"
             "os.setgroups([]); os.setgid(65534); os.setuid(65534)\n"

@@ -85,6 +85,35 @@ CASES = [
 ]
 
 
+# A stage the build does not need reports the checks BuildKit runs over every stage (FromAsCasing), not
+# those it runs while dispatching one (JSONArgsRecommended): BuildKit dispatches only the needed stages.
+STAGES = "FROM busybox as unused\nCMD echo unused\nFROM busybox AS app\nCOPY a /a\nCMD echo app\n"
+_CASING = "FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)"
+_JSON = "JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals"
+# UndefinedVar in a build knows the base image's ENV (busybox's PATH), as BuildKit's dispatch does.
+_UNDEFINED = "UndefinedVar: Usage of undefined variable"
+CASES += [
+    pytest.param("FROM busybox\nENV X=$FOO\n", {}, [f"{_UNDEFINED} '$FOO' (line 2)"], id="undefined-var"),
+    pytest.param("FROM busybox\nENV P=$PATH:/x\n", {}, [], id="var-from-the-base-image"),
+    pytest.param(
+        "FROM busybox\nENV X=$PAHT\n",
+        {},
+        [f"{_UNDEFINED} '$PAHT' (did you mean $PATH?) (line 2)"],
+        id="near-miss",
+    ),
+    pytest.param("FROM busybox\nARG A\nENV X=$A\n", {}, [], id="declared-arg"),
+    pytest.param("# check=skip=UndefinedVar\nFROM busybox\nENV X=$FOO\n", {}, [], id="undefined-var-skipped"),
+    pytest.param(
+        "FROM busybox\n# check=skip=UndefinedVar\nENV X=$FOO\nENV Y=$BAR\n",
+        {},
+        [f"{_UNDEFINED} '$BAR' (line 4)"],
+        id="undefined-var-skipped-above-one",
+    ),
+    pytest.param(STAGES, {}, [_CASING, f"{_JSON} (line 5)"], id="unneeded-stage"),
+    pytest.param(STAGES, {"target": "unused"}, [_CASING, f"{_JSON} (line 2)"], id="target"),
+]
+
+
 @pytest.mark.parametrize(("dockerfile", "options", "expected"), CASES)
 def test_build_returns_buildkit_warnings(
     workspace: Workspace, dockerfile: str, options: dict[str, object], expected: list[str]
@@ -106,6 +135,27 @@ def test_cli_prints_warnings_after_the_build(workspace: Workspace, cli: CLI) -> 
         " - MaintainerDeprecated: Maintainer instruction is deprecated in favor of using label (line 2)\n"
         " - JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related"
         " to OS signals (line 4)\n"
+    ), err
+
+
+def test_debug_expands_each_warning(workspace: Workspace, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace.write({"Dockerfile": "FROM busybox as base\nCOPY a /a\n", "a": "a\n"})
+    monkeypatch.chdir(workspace.tmp)
+    code, _, err = cli(["--debug", "build", "--root", str(workspace.root), "--progress", "plain", "context"])
+    assert code == 0, err
+    # `docker --debug build`: the rule's description, its docs link and BuildKit's source excerpt.
+    assert err.endswith(
+        "\n\n 1 warning found:\n"
+        " - FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)\n"
+        "The 'as' keyword should match the case of the 'from' keyword\n"
+        "More info: https://docs.docker.com/go/dockerfile/rule/from-as-casing/\n"
+        "context/Dockerfile:1\n"
+        "--------------------\n"
+        "   1 | >>> FROM busybox as base\n"
+        "   2 |     COPY a /a\n"
+        "   3 |     \n"
+        "--------------------\n"
+        "\n"
     ), err
 
 
@@ -216,6 +266,31 @@ def test_check_flag_runs_only_the_checks(
         "--------------------\n"
     ), out
     assert _store_files(workspace.root) == before  # nothing built, nothing tagged
+
+
+def test_check_flag_reports_every_stage(workspace: Workspace, cli: CLI) -> None:
+    workspace.write({"Dockerfile": STAGES, "a": "a\n"})
+    code, out, _ = cli(["build", "--root", str(workspace.root), "--check", str(workspace.context)])
+    assert code == 1
+    assert out.startswith("Check complete, 3 warnings have been found!\n"), out
+
+
+def test_check_flag_with_a_target_checks_what_it_needs(workspace: Workspace, cli: CLI) -> None:
+    workspace.write({"Dockerfile": STAGES, "a": "a\n"})
+    argv = ["build", "--root", str(workspace.root), "--check", "--target", "unused", str(workspace.context)]
+    code, out, _ = cli(argv)
+    assert code == 1
+    assert out.startswith("Check complete, 2 warnings have been found!\n"), out
+    assert "(line 5)" not in out and ">>> CMD echo app" not in out
+
+
+def test_check_flag_unknown_target(workspace: Workspace, cli: CLI) -> None:
+    workspace.write({"Dockerfile": CLEAN, "a": "a\n"})
+    code, out, err = cli(
+        ["build", "--root", str(workspace.root), "--check", "--target", "nope", str(workspace.context)]
+    )
+    assert (code, out) == (1, "")
+    assert "nope" in err and "Traceback" not in err
 
 
 def test_check_flag_clean(workspace: Workspace, cli: CLI) -> None:
