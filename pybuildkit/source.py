@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -29,6 +30,46 @@ class Span:
 
     def __str__(self) -> str:
         return str(self.start)
+
+
+# Fast constructors for the parser, which makes thousands of these per file. A frozen dataclass's __init__
+# goes through object.__setattr__ once per field; writing the slots through their descriptors builds the
+# very same object (equal, hashable, printable) in about a third of the time.
+_new: Any = object.__new__
+_set_line: Any = Position.__dict__["line"].__set__
+_set_column: Any = Position.__dict__["column"].__set__
+_set_start: Any = Span.__dict__["start"].__set__
+_set_end: Any = Span.__dict__["end"].__set__
+
+
+def new_position(line: int, column: int) -> Position:
+    """`Position(line=line, column=column)`, faster."""
+    position: Position = _new(Position)
+    _set_line(position, line)
+    _set_column(position, column)
+    return position
+
+
+def new_span(start: Position, end: Position) -> Span:
+    """`Span(start=start, end=end)`, faster."""
+    span: Span = _new(Span)
+    _set_start(span, start)
+    _set_end(span, end)
+    return span
+
+
+def line_span(line: int, first_column: int, end_column: int) -> Span:
+    """A span on one line: `Span(start=Position(line, first_column), end=Position(line, end_column))`."""
+    start: Position = _new(Position)
+    _set_line(start, line)
+    _set_column(start, first_column)
+    end: Position = _new(Position)
+    _set_line(end, line)
+    _set_column(end, end_column)
+    span: Span = _new(Span)
+    _set_start(span, start)
+    _set_end(span, end)
+    return span
 
 
 def code_frame(text: str, span: Span, *, context: int = 1) -> str:

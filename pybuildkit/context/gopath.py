@@ -8,13 +8,12 @@ ASCII separators U+001C..U+001F). Unix separators only: BuildKit on Windows is o
 
 from __future__ import annotations
 
-# unicode.IsSpace: the Latin-1 spaces plus the other White_Space code points.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+from pybuildkit._go import GO_SPACES
 
 
 def go_trim_space(text: str) -> str:
     """`strings.TrimSpace`: strip leading and trailing Unicode white space, as Go defines it."""
-    return text.strip(_GO_SPACE)
+    return text.strip(GO_SPACES)
 
 
 def go_clean(path: str) -> str:

@@ -20,7 +20,7 @@ from pybuildkit.layers.entries import (
     tree_entries,
     upperdir_entries,
 )
-from pybuildkit.layers.reader import ApplyResult, WhiteoutMode, apply_layer
+from pybuildkit.layers.reader import ApplyResult, WhiteoutMode, apply_layer, remove_path
 from pybuildkit.layers.tarcheck import TarChecker, TarFormatError
 from pybuildkit.layers.writer import (
     BlobSink,
@@ -54,6 +54,7 @@ __all__ = [
     "entry_from_path",
     "open_decompressed",
     "prepare_entries",
+    "remove_path",
     "tree_entries",
     "upperdir_entries",
     "write_layer",

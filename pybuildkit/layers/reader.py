@@ -113,7 +113,9 @@ def _split(path: str) -> list[str]:
     return parts
 
 
-def _remove(path: str) -> None:
+def remove_path(path: str) -> None:
+    """Remove whatever is at `path` (a directory with its contents; a symlink itself, never its target);
+    nothing there is fine."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -247,7 +249,7 @@ class _Applier:
     def _remove(self, path: str) -> None:
         if not os.path.lexists(path):
             return
-        _remove(path)
+        remove_path(path)
         self.result.removed += 1
         if self.metadata is not None:
             rel = self._relative(path)
@@ -269,7 +271,7 @@ def _overlay_whiteout(parent: str, name: str, opaque_xattr: str) -> None:
             os.setxattr(parent, opaque_xattr, b"y", follow_symlinks=False)
             return
         path = os.path.join(parent, name[len(WHITEOUT_PREFIX) :])
-        _remove(path)
+        remove_path(path)
         os.mknod(path, stat.S_IFCHR | 0o000, os.makedev(0, 0))
     except PermissionError as error:
         raise LayerError(
@@ -286,11 +288,11 @@ def _place(
         if existing is not None and stat.S_ISDIR(existing.st_mode):
             return  # directories merge with what lies below
         if existing is not None:
-            _remove(path)
+            remove_path(path)
         os.mkdir(path, 0o700)
         return
     if existing is not None:
-        _remove(path)
+        remove_path(path)
     if member.isreg():
         source = archive.extractfile(member)
         assert source is not None

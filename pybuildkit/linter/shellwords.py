@@ -72,47 +72,11 @@ def split_script(text: str) -> Script:
         words = tuple(w.text for w in command.argv)
         if words:
             commands.append(Command(words=words, piped=piped))
-        # Commands inside `$(...)` and backquotes run too (ShellCheck, hence hadolint, sees them).
+        # Commands inside `$(...)` and backquotes run too (ShellCheck, hence hadolint, sees them); the
+        # splitter found them, not inside single quotes.
         for word in command.words:
-            if word.expands:
-                for inner in substitutions(word.raw):
-                    nested = split_script(inner)
-                    commands.extend(nested.commands)
-                    has_pipe = has_pipe or nested.has_pipe
+            for _, _, inner in word.substitutions:
+                nested = split_script(inner)
+                commands.extend(nested.commands)
+                has_pipe = has_pipe or nested.has_pipe
     return Script(commands=tuple(commands), has_pipe=has_pipe)
-
-
-def substitutions(raw: str) -> list[str]:
-    """The texts of the command substitutions (`$(...)`, backquotes) in a word as written."""
-    found: list[str] = []
-    index = 0
-    while index < len(raw):
-        ch = raw[index]
-        if ch == "\\":
-            index += 2
-            continue
-        if raw.startswith("$((", index):
-            index += 3
-            continue
-        if raw.startswith("$(", index):
-            depth = 1
-            start = index + 2
-            index = start
-            while index < len(raw) and depth:
-                if raw[index] == "\\":
-                    index += 1
-                elif raw[index] == "(":
-                    depth += 1
-                elif raw[index] == ")":
-                    depth -= 1
-                index += 1
-            found.append(raw[start : index - 1 if depth == 0 else index])
-            continue
-        if ch == "`":
-            end = raw.find("`", index + 1)
-            end = len(raw) if end < 0 else end
-            found.append(raw[index + 1 : end])
-            index = end + 1
-            continue
-        index += 1
-    return found

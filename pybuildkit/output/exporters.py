@@ -23,6 +23,7 @@ from typing import Final, assert_never
 from pybuildkit.errors import PyBuildKitError
 from pybuildkit.image import mediatypes
 from pybuildkit.image.digest import canonical_json
+from pybuildkit.image.fields import parse_fields
 from pybuildkit.image.reference import InvalidReferenceError, Reference
 from pybuildkit.image.spec import REF_NAME_ANNOTATION, Descriptor, Index
 from pybuildkit.layers.compression import UNCOMPRESSED
@@ -66,14 +67,7 @@ class OutputSpec:
             bare = cls(kind=OutputKind.LOCAL, dest=text)
             bare.check_dest()
             return bare
-        fields: dict[str, str] = {}
-        for part in text.split(","):
-            key, sep, value = part.partition("=")
-            if not sep:
-                raise OutputError(
-                    f"bad --output field {part!r}", hint="write key=value pairs separated by commas"
-                )
-            fields[key.strip()] = value.strip()
+        fields = parse_fields(text, flag="--output", error=OutputError)
         kind_text = fields.pop("type", "")
         try:
             kind = OutputKind(kind_text)

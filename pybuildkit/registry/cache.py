@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from pybuildkit.image import mediatypes
 from pybuildkit.image.digest import canonical_json, is_digest
+from pybuildkit.image.fields import parse_fields
 from pybuildkit.image.reference import Reference
 from pybuildkit.image.spec import Descriptor, InvalidImageError, Manifest, descriptor_for
 from pybuildkit.registry.client import RegistryClient, RegistryOptions
@@ -58,14 +59,7 @@ class CacheSpec:
     def parse(cls, text: str, *, flag: str = "--cache-to") -> CacheSpec:
         if "=" not in text:
             return cls(ref=Reference.parse(text.strip()))
-        fields: dict[str, str] = {}
-        for part in text.split(","):
-            key, sep, value = part.partition("=")
-            if not sep:
-                raise RegistryError(
-                    f"bad {flag} field {part!r}", hint="write key=value pairs separated by commas"
-                )
-            fields[key.strip()] = value.strip()
+        fields = parse_fields(text, flag=flag, error=RegistryError)
         kind = fields.pop("type", "registry")
         if kind != "registry":
             raise RegistryError(f"{flag} type={kind} is not supported", hint="use type=registry,ref=REF")

@@ -6,6 +6,7 @@ Knows nothing of Dockerfiles. `expand_word`/`expand_words`/`expand` follow Build
 
 from __future__ import annotations
 
+from pybuildkit._go import quote as go_quote  # BuildKit's `%q`, for messages that match its own
 from pybuildkit.shell.lex import (
     Expansion,
     ShellExpansionError,
@@ -13,7 +14,6 @@ from pybuildkit.shell.lex import (
     expand,
     expand_word,
     expand_words,
-    go_quote,
 )
 from pybuildkit.shell.split import Command, Redirect, Word, split_command
 

@@ -23,13 +23,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pybuildkit._go import GO_SPACE_SET as _GO_SPACE  # Go's unicode.IsSpace: what splits words
+from pybuildkit._go import quote as go_quote  # BuildKit's `%q`; re-exported by pybuildkit.shell
 from pybuildkit.errors import PyBuildKitError
 from pybuildkit.shell import pattern as _pattern
 
-# Go's unicode.IsSpace: what splits words.
-_GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | frozenset(
-    chr(c) for c in range(0x2000, 0x200B)
-)
 # Go's text/scanner yields this rune (shown as U+FFFD) at the end of input.
 _EOF_SHOWN = "\ufffd"
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
@@ -529,28 +527,3 @@ def env_from_list(entries: list[str] | tuple[str, ...]) -> dict[str, str]:
         key, _, value = entry.partition("=")
         env[key] = value
     return env
-
-
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-
-
-def go_quote(text: str) -> str:
-    """Go's strconv.Quote (what `%q` prints), for messages that match BuildKit's."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        elif ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        else:
-            code = ord(ch)
-            if code < 0x20 or code == 0x7F:
-                out.append(f"\\x{code:02x}")
-            elif code < 0x10000:
-                out.append(f"\\u{code:04x}")
-            else:
-                out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)

@@ -36,6 +36,11 @@ class Word:
     end: int
     quoted: bool  # some part was quoted or escaped
     expands: bool  # holds `$name`, `${...}`, `$(...)` or backquotes: its value is unknown until run time
+    # The command substitutions that run when the word is expanded: (start, end, inner text) for each `$(...)`
+    # and backquoted part not inside single quotes (also those inside `${...}` and `$((...))`); start and end
+    # are offsets into the input like the word's, the text is the command as written, without `$(` `)`/`` ` ``.
+    # Substitutions nested in another are not listed: they are in its text.
+    substitutions: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +115,7 @@ class _Splitter:
         "pending_redirect",
         "pos",
         "redirects",
+        "subs",
         "text",
         "words",
     )
@@ -126,6 +132,8 @@ class _Splitter:
         self.pending_redirect: tuple[str, str | None, int] | None = None
         # heredoc delimiters whose bodies start after the next newline: (delimiter, strip_tabs)
         self.heredocs: list[tuple[str, bool]] = []
+        # the command substitutions of the word being scanned (see Word.substitutions)
+        self.subs: list[tuple[int, int, str]] = []
 
     def run(self) -> tuple[Command, ...]:
         text = self.text
@@ -212,6 +220,7 @@ class _Splitter:
         out: list[str] = []
         quoted = False
         expands = False
+        self.subs = []
         while self.pos < n:
             ch = text[self.pos]
             if ch in _BLANK or ch in _OPERATOR_START:
@@ -250,7 +259,15 @@ class _Splitter:
                     if self.cmd_start is None:
                         self.cmd_start = start
                     return
-        word = Word(text="".join(out), raw=raw, start=start, end=self.pos, quoted=quoted, expands=expands)
+        word = Word(
+            text="".join(out),
+            raw=raw,
+            start=start,
+            end=self.pos,
+            quoted=quoted,
+            expands=expands,
+            substitutions=tuple(self.subs),
+        )
         if self.pending_redirect is not None:
             self.close_pending_redirect(word)
             return
@@ -284,15 +301,14 @@ class _Splitter:
         """Copy `$name`, `${...}`, `$(...)`, `$((...))` or `` `...` `` as written; a lone `$` is literal."""
         text = self.text
         start = self.pos
-        ch = text[start]
-        if ch == "`":
-            end = self._skip_backquote(start + 1)
+        if self._opens_command(start):
+            end = self._command_substitution(start)
         else:
             nxt = text[start + 1] if start + 1 < self.n else ""
             if nxt == "{":
-                end = self._skip_balanced(start + 2, "{", "}")
-            elif nxt == "(":
-                end = self._skip_balanced(start + 2, "(", ")")
+                end = self._skip_balanced(start + 2, "{", "}", collect=True)
+            elif nxt == "(":  # `$((...))`: arithmetic, which may hold command substitutions
+                end = self._skip_balanced(start + 2, "(", ")", collect=True)
             elif nxt and (nxt.isascii() and (nxt.isalnum() or nxt == "_")):
                 end = start + 2
                 if not nxt.isdigit():  # `$1x` is `$1` then `x`
@@ -308,20 +324,44 @@ class _Splitter:
         self.pos = end
         return True
 
+    def _opens_command(self, pos: int) -> bool:
+        """Whether a command substitution starts at `pos` (`$((` is arithmetic)."""
+        text = self.text
+        return text[pos] == "`" or (text.startswith("$(", pos) and not text.startswith("$((", pos))
+
+    def _command_substitution(self, start: int) -> int:
+        """Skip the `$(...)` or `` `...` `` at `start`, record it in `subs`, return its end (exclusive)."""
+        if self.text[start] == "`":
+            end, closed = self._scan_backquote(start + 1)
+            inner = self.text[start + 1 : end - 1 if closed else end]
+        else:
+            end, closed = self._scan_balanced(start + 2, "(", ")", collect=False)
+            inner = self.text[start + 2 : end - 1 if closed else end]
+        self.subs.append((start, end, inner))
+        return end
+
     def _skip_backquote(self, pos: int) -> int:
+        return self._scan_backquote(pos)[0]
+
+    def _scan_backquote(self, pos: int) -> tuple[int, bool]:
+        """The end (exclusive) of a backquoted part opened before `pos`, and whether it is closed."""
         text = self.text
         while pos < self.n:
             ch = text[pos]
             if ch == "\\":
                 pos += 2
             elif ch == "`":
-                return pos + 1
+                return pos + 1, True
             else:
                 pos += 1
-        return self.n
+        return self.n, False
 
-    def _skip_balanced(self, pos: int, opening: str, closing: str) -> int:
-        """The end (exclusive) of a `${`/`$(` group opened before `pos`, skipping quoted text."""
+    def _skip_balanced(self, pos: int, opening: str, closing: str, *, collect: bool = False) -> int:
+        return self._scan_balanced(pos, opening, closing, collect=collect)[0]
+
+    def _scan_balanced(self, pos: int, opening: str, closing: str, *, collect: bool) -> tuple[int, bool]:
+        """The end (exclusive) of a `${`/`$(` group opened before `pos`, skipping quoted text, and whether it
+        is closed. With `collect`, the command substitutions met on the way are recorded in `subs`."""
         text = self.text
         depth = 1
         while pos < self.n:
@@ -334,7 +374,10 @@ class _Splitter:
                 pos = self.n if end < 0 else end + 1
                 continue
             if ch == '"':
-                pos = self._skip_double(pos + 1)
+                pos = self._skip_double(pos + 1, collect=collect)
+                continue
+            if collect and self._opens_command(pos):
+                pos = self._command_substitution(pos)
                 continue
             if ch == "`":
                 pos = self._skip_backquote(pos + 1)
@@ -344,11 +387,11 @@ class _Splitter:
             elif ch == closing:
                 depth -= 1
                 if depth == 0:
-                    return pos + 1
+                    return pos + 1, True
             pos += 1
-        return self.n
+        return self.n, False
 
-    def _skip_double(self, pos: int) -> int:
+    def _skip_double(self, pos: int, *, collect: bool = False) -> int:
         text = self.text
         while pos < self.n:
             ch = text[pos]
@@ -356,8 +399,12 @@ class _Splitter:
                 pos += 2
             elif ch == '"':
                 return pos + 1
+            elif collect and self._opens_command(pos):
+                pos = self._command_substitution(pos)
             elif ch == "$" and pos + 1 < self.n and text[pos + 1] in "({":
-                pos = self._skip_balanced(pos + 2, text[pos + 1], ")" if text[pos + 1] == "(" else "}")
+                pos = self._skip_balanced(
+                    pos + 2, text[pos + 1], ")" if text[pos + 1] == "(" else "}", collect=collect
+                )
             elif ch == "`":
                 pos = self._skip_backquote(pos + 1)
             else:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from pybuildkit.errors import DockerfileSyntaxError
-from pybuildkit.source import Position, Span
+from pybuildkit.source import Position, Span, new_position
 from pybuildkit.syntax import _go
 from pybuildkit.syntax._go import GO_SPACES
 from pybuildkit.syntax.args import ArgumentError, ParsedLine
@@ -138,7 +138,7 @@ def position_in(segments: list[tuple[int, int, int]], offset: int) -> Position:
         else:
             break
     start, index, column = chosen
-    return Position(line=index + 1, column=column + offset - start + 1)
+    return new_position(index + 1, column + offset - start + 1)
 
 
 def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
@@ -297,7 +297,7 @@ def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
 
 
 def _first_long_line(text: str, lines: list[str]) -> int | None:
-    if len(text) * 4 <= MAX_LINE_BYTES:
+    if len(text) * 4 <= MAX_LINE_BYTES or max(map(len, lines)) * 4 <= MAX_LINE_BYTES:
         return None
     for index, raw in enumerate(lines):
         # A character is at most 4 bytes: only long lines need encoding to be measured.

@@ -18,6 +18,12 @@ CASES = [
         [2, 3, 4, 5],
     ),
     ("DL3004", "FROM a:1\nRUN echo sudo\nRUN ['sudo']\n", []),
+    ("DL3004", "FROM a:1\nRUN echo \"$x\"'$(sudo id)'\nRUN echo '`sudo id`'\n", []),
+    (
+        "DL3004",
+        'FROM a:1\nRUN echo "$(sudo id)"\nRUN echo ${X:-$(sudo id)}\nRUN echo $(( $(sudo id) ))\n',
+        [2, 3, 4],
+    ),
     ("DL3004", "FROM a:1\nRUN <<EOF\nset -e\nsudo make\nEOF\n", [2]),  # heredoc body
     (
         "DL3004",

@@ -214,3 +214,10 @@ def test_hints(word: str, hint: str | None) -> None:
     with pytest.raises(ShellExpansionError) as info:
         expand_word(word, {})
     assert info.value.hint == hint
+
+
+def test_error_message_shows_invalid_bytes_like_go() -> None:
+    # A Dockerfile that is not UTF-8 is read with surrogateescape; Go's %q prints such a byte as \xNN.
+    with pytest.raises(ShellExpansionError) as info:
+        expand_word("\udcff${X:?}", {})
+    assert info.value.message.startswith('failed to process "\\xff${X:?}": ')

@@ -118,3 +118,31 @@ def test_argv(text: str, argv: list[str], assignments: list[str]) -> None:
     (command,) = split_command(text)
     assert [w.text for w in command.argv] == argv
     assert [w.text for w in command.assignments] == assignments
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("echo $(a b)", [(5, 11, "a b")], id="dollar-paren"),
+        pytest.param("echo `a b`", [(5, 10, "a b")], id="backquotes"),
+        pytest.param('echo "$(a)"', [(6, 10, "a")], id="in-double-quotes"),
+        pytest.param("echo '$(a)' '`b`'", [], id="single-quotes-are-literal"),
+        pytest.param("echo \"$x\"'$(foo)'", [], id="single-quotes-after-double"),
+        pytest.param("echo \\$(a) \\`b\\`", [], id="escaped"),
+        pytest.param("echo $(a $(b))", [(5, 14, "a $(b)")], id="nested-left-in-the-outer-text"),
+        pytest.param("echo ${x:-$(a)}", [(10, 14, "a")], id="inside-braces"),
+        pytest.param("echo ${x:-'$(a)'}", [], id="single-quoted-inside-braces"),
+        pytest.param("echo $((1 + 2))", [], id="arithmetic-is-not-a-command"),
+        pytest.param("echo $((1 + $(a)))", [(12, 16, "a")], id="inside-arithmetic"),
+        pytest.param("echo $(a ')' b)", [(5, 15, "a ')' b")], id="quoted-paren-inside"),
+        pytest.param("echo x$(a)y`b`", [(6, 10, "a"), (11, 14, "b")], id="two-in-one-word"),
+        pytest.param("echo $(a", [(5, 8, "a")], id="unterminated-runs-to-the-end"),
+        pytest.param("echo `a", [(5, 7, "a")], id="unterminated-backquote"),
+    ],
+)
+def test_words_carry_command_substitutions(text: str, expected: list[tuple[int, int, str]]) -> None:
+    found = [sub for command in split_command(text) for word in command.words for sub in word.substitutions]
+    assert found == expected
+    for start, end, _ in found:
+        assert text[start] in "$`"
+        assert end <= len(text)

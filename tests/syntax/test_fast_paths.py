@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pybuildkit.source import Position, Span, line_span, new_position, new_span
 from pybuildkit.syntax import args as A
 from pybuildkit.syntax import heredoc as H
+from pybuildkit.syntax import parser as P
 from pybuildkit.syntax.grammar import build_parser, parse_json_array
+from pybuildkit.syntax.nodes import Comment, Flag, InstructionNode
 
 FAST = settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 ascii_bits = st.text(alphabet=st.sampled_from(list("ab-=,/ \t\"'\\`$<0E\x0b\x85")), max_size=30)
@@ -114,3 +118,28 @@ def test_lark_cache_file(tmp_path: Path) -> None:
     second = build_parser(str(cache))  # loaded from the cache
     for parser in (first, second):
         assert parser.parse('["a"]', start="json_array") == ["a"]
+
+
+@pytest.mark.parametrize("cls", list(P.FAST_FIELDS), ids=lambda cls: cls.__name__)
+def test_fast_constructors_set_every_field(cls: type) -> None:
+    assert P.FAST_FIELDS[cls] == tuple(f.name for f in dataclasses.fields(cls))
+
+
+def test_fast_source_constructors_equal_the_dataclass_ones() -> None:
+    start, end = Position(line=3, column=1), Position(line=3, column=7)
+    assert new_position(3, 1) == start
+    assert hash(new_position(3, 7)) == hash(end)
+    assert new_span(start, end) == Span(start=start, end=end)
+    assert line_span(3, 1, 7) == Span(start=start, end=end)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        new_position(1, 1).line = 2  # type: ignore[misc]
+
+
+def test_fast_nodes_equal_the_dataclass_ones() -> None:
+    tree = P.parse("# doc\nRUN --mount=type=cache,target=/x echo hi\n")
+    comment, node = tree.items
+    assert isinstance(comment, Comment) and isinstance(node, InstructionNode)
+    assert comment == Comment(span=comment.span, text="# doc\n")
+    (flag,) = node.flags
+    assert flag == Flag(name="mount", value="type=cache,target=/x", span=flag.span)
+    assert node == dataclasses.replace(node)

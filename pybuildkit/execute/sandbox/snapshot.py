@@ -17,6 +17,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from pybuildkit.layers import remove_path
+
 __all__ = ["Baseline", "diff_into", "flatten", "take_baseline"]
 
 OPAQUE_XATTRS = ("user.overlay.opaque", "trusted.overlay.opaque")
@@ -44,17 +46,6 @@ def _is_opaque(path: str) -> bool:
             if os.getxattr(path, name, follow_symlinks=False) == b"y":
                 return True
     return False
-
-
-def _remove(path: str) -> None:
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
 
 
 def _copy_xattrs(src: str, dst: str) -> None:
@@ -126,7 +117,7 @@ def _apply_layer(layer: str, dest: str) -> None:
             src, dst = entry.path, os.path.join(dest, rel)
             st = entry.stat(follow_symlinks=False)
             if _is_whiteout(st):
-                _remove(dst)
+                remove_path(dst)
                 continue
             if stat.S_ISDIR(st.st_mode):
                 existing = os.path.isdir(dst) and not os.path.islink(dst)
@@ -134,14 +125,14 @@ def _apply_layer(layer: str, dest: str) -> None:
                     shutil.rmtree(dst)
                     existing = False
                 if not existing:
-                    _remove(dst)
+                    remove_path(dst)
                     _make_dir(dst, st, src)
                 else:
                     _set_owner_mode(dst, st)
                 dir_times.append((dst, st))
                 stack.append(rel)
             else:
-                _remove(dst)
+                remove_path(dst)
                 _copy_entry(src, dst, st, links)
     for path, st in reversed(dir_times):
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
@@ -226,7 +217,7 @@ def diff_into(root: Path, baseline: Baseline, upperdir: Path, opaque_xattr: str)
             elif changed:
                 ensure_parents(rel)
                 target = os.path.join(upper, rel)
-                _remove(target)
+                remove_path(target)
                 _copy_entry(entry.path, target, st, links)
                 changes += 1
 
