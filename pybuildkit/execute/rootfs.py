@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from pybuildkit.layers import OPAQUE_MARKER, WHITEOUT_PREFIX, Entry, EntryKind, LayerError, open_decompressed
 from pybuildkit.layers.entries import clean_path
@@ -349,22 +349,10 @@ def unpack_snapshot(stream: IO[bytes], directory: Path, *, temp_dir: Path) -> La
                     ]
                 )
         payload = {"version": INDEX_VERSION, "entries": entries, "whiteouts": whiteouts, "opaque": opaque}
-        (work / "index.json").write_text(json.dumps(payload, separators=(",", ":")))
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.rename(work, directory)
-        except OSError:
-            if not (directory / "index.json").is_file():
-                raise
-            # Another build unpacked the same layer first: use theirs.
-            shutil.rmtree(work, ignore_errors=True)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    index = load_snapshot(directory)
-    if index is None:
-        raise LayerError(f"snapshot {directory} could not be read back")
-    return index
+    return _publish_snapshot(work, payload, directory)
 
 
 def adopt_snapshot(
@@ -385,6 +373,15 @@ def adopt_snapshot(
                 row[7] = os.path.relpath(entry.source, base)
             rows.append(row)
         payload = {"version": INDEX_VERSION, "entries": rows, "whiteouts": [], "opaque": [], "tree": tree}
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return _publish_snapshot(work, payload, directory)
+
+
+def _publish_snapshot(work: Path, payload: dict[str, Any], directory: Path) -> LayerIndex:
+    """Write the index into the prepared `work` directory and rename it to `directory` in one step."""
+    try:
         (work / "index.json").write_text(json.dumps(payload, separators=(",", ":")))
         directory.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -392,6 +389,7 @@ def adopt_snapshot(
         except OSError:
             if not (directory / "index.json").is_file():
                 raise
+            # Another build made the same snapshot first: use theirs.
             shutil.rmtree(work, ignore_errors=True)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
