@@ -89,6 +89,8 @@ class ParsedLine:
 
 # The usual line: a plain keyword, blanks, then arguments that are not flags. Anything else takes the long way.
 _SIMPLE_HEAD = re.compile(r"([A-Za-z]+)[ \t]+(?=[^\s-])")
+# A plain keyword, blanks, then a flag: plain flag words are read in place, without slicing the line.
+_FLAGS_HEAD = re.compile(r"([A-Za-z]+)[ \t]+(?=--)")
 
 
 def split_command(line: str, escape: str) -> tuple[str, int, list[RawFlag], str, int]:
@@ -96,6 +98,19 @@ def split_command(line: str, escape: str) -> tuple[str, int, list[RawFlag], str,
     simple = _SIMPLE_HEAD.match(line)
     if simple is not None:
         return simple.group(1), 0, [], line[simple.end() :].rstrip(GO_SPACES), simple.end()
+    flagged = _FLAGS_HEAD.match(line)
+    if flagged is not None:
+        # What the general code below does for this line: no leading blanks, so trimming is rstrip only.
+        found = _simple_flags(line.rstrip(GO_SPACES), flagged.end())
+        if found is not None:
+            raw_rest, flags, rest_index = found
+            lead = len(raw_rest) - len(raw_rest.lstrip(GO_SPACES))
+            return flagged.group(1), 0, flags, trim_space(raw_rest), rest_index + lead
+    return split_command_general(line, escape)
+
+
+def split_command_general(line: str, escape: str) -> tuple[str, int, list[RawFlag], str, int]:
+    """`split_command` without its shortcuts (what they must agree with)."""
     stripped = trim_left_space(line)
     head = len(line) - len(stripped)
     text = trim_space(stripped)
@@ -120,10 +135,12 @@ def split_command(line: str, escape: str) -> tuple[str, int, list[RawFlag], str,
 _PLAIN_FLAG = re.compile(r"--[^\s\"'\\`]*(?:[ \t]+|\Z)")
 
 
-def _simple_flags(tail: str) -> tuple[str, list[RawFlag], int] | None:
-    """The flags of `tail` when every flag word is plain ASCII (the usual case), else None."""
+def _simple_flags(tail: str, pos: int = 0) -> tuple[str, list[RawFlag], int] | None:
+    """The flags of `tail[pos:]` when every flag word is plain ASCII (the usual case), else None.
+
+    Offsets (of the flags and of the rest) are into `tail`.
+    """
     flags: list[RawFlag] = []
-    pos = 0
     while tail.startswith("--", pos):
         match = _PLAIN_FLAG.match(tail, pos)
         if match is None:
@@ -354,8 +371,8 @@ def parse_json(rest: str, grammar: JsonParser | None = None) -> list[str] | None
     array holding non-strings, goes to the Lark grammar, which gives Go's verdict. `grammar` forces that
     path for every array (the grammar engine).
     """
-    text = trim_left_space(rest)
-    if not text.startswith("["):
+    text = rest if rest[:1] == "[" else trim_left_space(rest)  # `rest` comes trimmed, mostly
+    if text[:1] != "[":
         return None
     if grammar is None:
         import json
@@ -367,7 +384,7 @@ def parse_json(rest: str, grammar: JsonParser | None = None) -> list[str] | None
         except RecursionError:
             decoded = None
         if isinstance(decoded, list) and all(type(item) is str for item in decoded):
-            return [_go_string(item) for item in decoded]
+            return [item if item.isascii() else _go_string(item) for item in decoded]
         from pybuildkit.syntax.grammar import parse_json_array
 
         grammar = parse_json_array

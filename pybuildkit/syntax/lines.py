@@ -47,10 +47,6 @@ class RawDirective(NamedTuple):
     value: str
 
 
-class RawComment(NamedTuple):
-    row: int
-
-
 class RawHeredoc(NamedTuple):
     marker: HeredocMarker
     content: str
@@ -92,7 +88,8 @@ class RawInstruction:
         self.empty_continuation_line = empty_continuation_line  # NoEmptyContinuation goes here; -1: none
 
 
-RawItem = RawDirective | RawComment | RawInstruction
+# A comment or blank line is just its 0-based row: no record to build for the most common kind of line.
+RawItem = RawDirective | int | RawInstruction
 
 
 class Scan(NamedTuple):
@@ -147,7 +144,7 @@ def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
     too_long = _first_long_line(text, lines)
     n = len(lines) if too_long is None else too_long
     escape = "\\"
-    directives = DirectiveParser()
+    directives: DirectiveParser | None = None  # made at the first comment line: most files start otherwise
     items: list[RawItem] = []
     comments: list[str] = []
     have_instruction = False
@@ -164,7 +161,11 @@ def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
                 comments.append(comment)
             else:
                 comments = []
-        if reading_directives:
+        if reading_directives and not is_comment:
+            reading_directives = False  # what DirectiveParser says of a line that is not a comment
+        elif reading_directives:
+            if directives is None:
+                directives = DirectiveParser(line=i)
             try:
                 directive = directives.parse_line(stripped)
             except DirectiveError as error:
@@ -189,7 +190,7 @@ def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
                 i += 1
                 continue
         if is_comment or not stripped:
-            items.append(RawComment(i))
+            items.append(i)
             i += 1
             continue
 
@@ -228,9 +229,10 @@ def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
             raise _error(
                 error.message, where.line - 1, i - 1, lines, _hint_for(error.message), where.column
             ) from None
-        instruction = RawInstruction(first, i - 1, line, segments, node, tuple(comments), empty_line)
-        target = node.trigger if node.trigger is not None and _go.lower(node.keyword) == "onbuild" else node
-        if "<<" in line and not target.json and _go.lower(target.keyword) in HEREDOC_KEYWORDS:
+        instruction = RawInstruction(
+            first, i - 1, line, segments, node, tuple(comments) if comments else (), empty_line
+        )
+        if "<<" in line and _takes_heredocs(node):
             try:
                 markers = heredocs_from_line(line)
             except HeredocError as error:
@@ -263,7 +265,8 @@ def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
             instruction.last = i - 1
         items.append(instruction)
         have_instruction = True
-        comments = []
+        if comments:
+            comments = []
 
     if not have_instruction:
         raise DockerfileSyntaxError(
@@ -277,7 +280,13 @@ def scan(text: str, parse_line: Callable[[str, str], ParsedLine]) -> Scan:
             lines,
             "split the line with a line continuation (the escape character at the end of a line)",
         )
-    return Scan(lines=lines, items=items, escape=escape)
+    return Scan(lines, items, escape)  # positional: a NamedTuple takes keywords much more slowly
+
+
+def _takes_heredocs(node: ParsedLine) -> bool:
+    """ADD/COPY/RUN (or ONBUILD of one) in shell form: `<<WORD` there opens a here-document."""
+    target = node.trigger if node.trigger is not None and _go.lower(node.keyword) == "onbuild" else node
+    return not target.json and _go.lower(target.keyword) in HEREDOC_KEYWORDS
 
 
 def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:

@@ -14,7 +14,6 @@ from pybuildkit.source import Position, Span, line_span, new_position, new_span
 from pybuildkit.syntax import _go
 from pybuildkit.syntax.args import ParsedLine, parse_line
 from pybuildkit.syntax.lines import (
-    RawComment,
     RawDirective,
     RawInstruction,
     content_of,
@@ -43,6 +42,7 @@ _KEYWORDS = {**{k.value: k for k in Keyword}, **{k.value.upper(): k for k in Key
 _new: Any = object.__new__
 FAST_FIELDS: dict[type, tuple[str, ...]] = {
     Comment: ("span", "text"),
+    Dockerfile: ("filename", "items", "escape", "bom", "warnings"),
     Flag: ("name", "value", "span"),
     InstructionNode: (
         "keyword",
@@ -67,6 +67,7 @@ def _setters(cls: type) -> tuple[Any, ...]:
 _COMMENT_SET = _setters(Comment)
 _FLAG_SET = _setters(Flag)
 _NODE_SET = _setters(InstructionNode)
+_FILE_SET = _setters(Dockerfile)
 
 
 def parse(text: str, *, filename: str = "Dockerfile", engine: Engine = "fast") -> Dockerfile:
@@ -92,8 +93,8 @@ def parse(text: str, *, filename: str = "Dockerfile", engine: Engine = "fast") -
             items.append(node)
             if raw.empty_continuation_line >= 0:
                 warnings.append(_empty_continuation(raw, lines))
-        elif isinstance(raw, RawComment):
-            row = raw.row
+        elif isinstance(raw, int):
+            row = raw
             line = lines[row]
             end = len(line) + 1 - (2 if line[-2:] == "\r\n" else line[-1:] == "\n")
             comment = _new(Comment)
@@ -103,9 +104,14 @@ def parse(text: str, *, filename: str = "Dockerfile", engine: Engine = "fast") -
             items.append(comment)
         else:
             items.append(_directive(raw, lines))
-    return Dockerfile(
-        filename=filename, items=tuple(items), escape=result.escape, bom=bom, warnings=tuple(warnings)
-    )
+    tree: Dockerfile = _new(Dockerfile)
+    s_filename, s_items, s_escape, s_bom, s_warnings = _FILE_SET
+    s_filename(tree, filename)
+    s_items(tree, tuple(items))
+    s_escape(tree, result.escape)
+    s_bom(tree, bom)
+    s_warnings(tree, tuple(warnings) if warnings else ())
+    return tree
 
 
 def _line_span(index: int, lines: list[str], column: int) -> Span:
@@ -130,10 +136,15 @@ def _instruction(raw: RawInstruction, lines: list[str]) -> InstructionNode:
     last = lines[raw.last]
     if last[-1:] == "\n":
         last = last[:-2] if last[-2:] == "\r\n" else last[:-1]
-    span = new_span(
-        new_position(raw.first + 1, raw.segments[0][2] + 1), new_position(raw.last + 1, len(last) + 1)
-    )
-    text = lines[raw.first] if raw.first == raw.last else "".join(lines[raw.first : raw.last + 1])
+    first = raw.first
+    if first == raw.last:  # one physical line: the usual case
+        span = line_span(first + 1, raw.segments[0][2] + 1, len(last) + 1)
+        text = lines[first]
+    else:
+        span = new_span(
+            new_position(first + 1, raw.segments[0][2] + 1), new_position(raw.last + 1, len(last) + 1)
+        )
+        text = "".join(lines[first : raw.last + 1])
     heredocs = (
         tuple(
             Heredoc(
@@ -164,7 +175,7 @@ def _node(
     original: str,
     comments: tuple[str, ...],
 ) -> InstructionNode:
-    flags = tuple(_flag(f.text, raw, f.start, f.end) for f in parsed.flags) if parsed.flags else ()
+    flags = tuple([_flag(f.text, raw, f.start, f.end) for f in parsed.flags]) if parsed.flags else ()
     trigger = None
     if parsed.trigger is not None:
         inner = parsed.trigger

@@ -143,3 +143,33 @@ def test_fast_nodes_equal_the_dataclass_ones() -> None:
     (flag,) = node.flags
     assert flag == Flag(name="mount", value="type=cache,target=/x", span=flag.span)
     assert node == dataclasses.replace(node)
+
+
+@FAST
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "COPY",
+                "run",
+                " ",
+                "\t",
+                "\x0b",
+                "--a",
+                "--from=x",
+                "--",
+                "-x",
+                "b",
+                '"q"',
+                "\\",
+                "é",
+                "\x85",
+                "\u3000",
+            ]
+        ),
+        max_size=10,
+    )
+)
+def test_split_command_shortcuts(words: list[str]) -> None:
+    line = "".join(words)
+    assert A.split_command(line, "\\") == A.split_command_general(line, "\\")
