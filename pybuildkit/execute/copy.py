@@ -45,8 +45,9 @@ from typing import Protocol
 
 from pybuildkit.context import BuildContext, ContextEntry, IgnoreMatcher
 from pybuildkit.context import EntryKind as ContextKind
-from pybuildkit.errors import BuildError, ContextError, PyBuildKitError
+from pybuildkit.errors import BuildError, ContextError, InstructionError, PyBuildKitError
 from pybuildkit.execute.rootfs import RootView
+from pybuildkit.instructions import chmod
 from pybuildkit.layers import Entry, EntryKind, LayerError, entry_from_path, open_decompressed
 from pybuildkit.layers.compression import sniff
 from pybuildkit.layers.entries import clean_path
@@ -175,61 +176,13 @@ class ViewTree:
 
 # --- chmod and chown -------------------------------------------------------------------------------
 
-_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*|[ugo])$")
-
 
 def parse_chmod(text: str) -> Callable[[int, bool], int]:
-    """`--chmod`: octal (`755`, `0644`) or symbolic (`u+x,go-w`, `a=rX`) → a function (mode, is_dir) → mode."""
-    if re.fullmatch(r"[0-7]{1,4}", text):
-        value = int(text, 8)
-        return lambda _mode, _is_dir: value
-    clauses = []
-    for clause in text.split(","):
-        match = _SYMBOLIC.match(clause)
-        if match is None:
-            raise CopyError(
-                f"invalid --chmod value {text!r}",
-                hint="use octal (0755) or symbolic modes as chmod(1) takes them (u+x,go-w or a=rX)",
-            )
-        clauses.append(match.groups())
-
-    def apply(mode: int, is_dir: bool) -> int:
-        for who, op, perms in clauses:
-            who = who or "a"
-            if "a" in who:
-                who = "ugo"
-            bits = 0
-            if perms in ("u", "g", "o"):
-                shift = {"u": 6, "g": 3, "o": 0}[perms]
-                granted = (mode >> shift) & 7
-                for w in who:
-                    bits |= granted << {"u": 6, "g": 3, "o": 0}[w]
-            else:
-                for w in who:
-                    shift = {"u": 6, "g": 3, "o": 0}[w]
-                    for p in perms:
-                        if p == "r":
-                            bits |= 4 << shift
-                        elif p == "w":
-                            bits |= 2 << shift
-                        elif p == "x" or (p == "X" and (is_dir or mode & 0o111)):
-                            bits |= 1 << shift
-                        elif p == "s" and w in "ug":
-                            bits |= stat.S_ISUID if w == "u" else stat.S_ISGID
-                        elif p == "t" and w == "o":
-                            bits |= stat.S_ISVTX
-            if op == "+":
-                mode |= bits
-            elif op == "-":
-                mode &= ~bits
-            else:
-                mask = 0
-                for w in who:
-                    mask |= 7 << {"u": 6, "g": 3, "o": 0}[w]
-                mode = (mode & ~mask) | bits
-        return mode & 0o7777
-
-    return apply
+    """`--chmod`, parsed by the instructions layer (BuildKit's rules); a bad value is a CopyError here."""
+    try:
+        return chmod.parse_chmod(text)
+    except InstructionError as error:
+        raise CopyError(error.message, hint=error.hint) from None
 
 
 def parse_chown(spec: str, view: RootView) -> tuple[int, int]:

@@ -11,10 +11,9 @@ instruction, since they are independent of each other.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
-from pybuildkit.errors import DockerfileError, InstructionError
+from pybuildkit.errors import DockerfileError
 from pybuildkit.instructions import (
     AddInstruction,
     CopyInstruction,
@@ -24,13 +23,11 @@ from pybuildkit.instructions import (
     parse_mount,
     parse_port,
 )
+from pybuildkit.instructions.chmod import parse_chmod
 from pybuildkit.instructions.flags import RUN_FLAGS, parse_flags
 from pybuildkit.syntax.nodes import Dockerfile, InstructionNode, Keyword
 
 # What the build's COPY/ADD accept for --chmod: octal, or chmod(1) symbolic clauses (execute/copy.py).
-_OCTAL = re.compile(r"[0-7]{1,4}")
-_SYMBOLIC = re.compile(r"([ugoa]*)([-+=])([rwxXst]*|[ugo])")
-_CHMOD_HINT = "use octal (0755) or symbolic modes as chmod(1) takes them (u+x,go-w or a=rX)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,8 +112,6 @@ def _literal(value: str) -> str:
 
 
 def _check_chmod(text: str) -> None:
-    if not text or "$" in text or _OCTAL.fullmatch(text):
-        return
-    if all(_SYMBOLIC.fullmatch(clause) for clause in text.split(",")):
-        return
-    raise InstructionError(f"invalid --chmod value {text!r}", hint=_CHMOD_HINT)
+    # A `$VAR` is only known at build time.
+    if text and "$" not in text:
+        parse_chmod(text)

@@ -252,8 +252,9 @@ def test_chmod(spec: str, mode: int, is_dir: bool, expected: int) -> None:
 
 
 def test_bad_chmod() -> None:
-    with pytest.raises(CopyError, match="invalid --chmod"):
+    with pytest.raises(CopyError) as caught:
         parse_chmod("u+q")
+    assert caught.value.message == "invalid syntax"
 
 
 def _tar_bytes() -> bytes:

@@ -51,7 +51,7 @@ REJECTED = {
         (
             2,
             1,
-            "invalid --chmod value 'abc'",
+            "invalid syntax",
             "use octal (0755) or symbolic modes as chmod(1) takes them (u+x,go-w or a=rX)",
         ),
     ),
