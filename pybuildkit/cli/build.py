@@ -237,5 +237,6 @@ def _check(args: argparse.Namespace, build_args: dict[str, str]) -> int:
 
 
 def _writes_stdout(spec: str) -> bool:
-    fields = dict(part.partition("=")[::2] for part in spec.split(","))
-    return spec == "-" or fields.get("dest") == "-"
+    from pybuildkit.output import OutputSpec
+
+    return OutputSpec.parse(spec).dest == "-"
